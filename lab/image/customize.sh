@@ -29,3 +29,4 @@ if [ "$kind" = infra ]; then
   install -m 0644 "$here/nginx-apt.conf" "$root/etc/nginx/sites-available/default"
   install -m 0644 "$here/registry.yml" "$root/etc/docker/registry/config.yml"
 fi
+

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# prove.sh: a real kubeadm v1.20 cluster (one control-plane node, one worker) in two lab nodes, from the lab's
+# apt repository and registry, as a real host would get it. Exits non-zero on failure; removes its nodes.
+#
+#   lab/labctl infra-up && lab/k8s/build.sh && lab/k8s/publish.sh && lab/k8s/prove.sh
+#
+# Environment:
+#   KHA_K8S_KEEP=1              keep the nodes (and their cgroups) for a look afterwards
+#   KHA_K8S_UPDATE_FIXTURES=1   also copy the captured kubeadm outputs into tests/unit/fixtures/kubeadm/real/
+#   KHA_K8S_KUBE_PROXY=1        let kubeadm deploy the kube-proxy add-on (its privileged pod cannot start in the
+#                               lab: see docs/kubernetes-in-the-lab.md); default: the addon/kube-proxy phase is skipped
+#
+# What it does:
+#   1. lab/labctl node-up kha-k8s1 172.30.7.11 / kha-k8s2 172.30.7.12; a per-node cgroup root
+#      (/sys/fs/cgroup/<each hierarchy>/lab-<node>) created beforehand
+#   2. in each node: containerd from Debian (cgroupfs, restrict_oom_score_adj, sandbox_image and a plain-HTTP
+#      registry host for 172.30.0.2:5000); kubelet/kubeadm/kubectl from the lab apt repository with the
+#      signed-by key, exactly as on a real host; the sysctls kubeadm checks
+#   3. kubeadm init --config (v1beta2) on kha-k8s1; /healthz and `kubectl get nodes`
+#   4. token create --print-join-command, token list (text and json), init phase upload-certs, certs
+#      certificate-key: captured under /var/cache/kha-lab/captures/1.20.2.<what>.txt
+#   5. kubeadm join --config on kha-k8s2 with that real token and CA hash; both nodes Ready (a plain bridge
+#      CNI config stands in for a network add-on) and a pod running on the worker
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CP=kha-k8s1
+CP_IP=172.30.7.11
+WK=kha-k8s2
+WK_IP=172.30.7.12
+NODES=("$CP" "$WK")
+CRI_SOCKET=/run/containerd/containerd.sock
+POD_SUBNET=10.244.0.0/16
+SERVICE_SUBNET=10.96.0.0/12
+SANDBOX_IMAGE=$K8S_IMAGE_REPO/pause:3.2
+KEYRING=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+FIXTURES=$REPO_ROOT/tests/unit/fixtures/kubeadm/real
+# kubeadm 1.20 needs crictl (cri-tools) for its container-runtime preflight checks and its image pre-pull;
+# Debian has no cri-tools, so: init skips the preflight phase (whose image pull step fails hard without
+# crictl, whatever is ignored), join ignores only the crictl check. Images are pulled by the kubelet through
+# containerd instead.
+INIT_SKIP_PHASES=preflight
+[ "${KHA_K8S_KUBE_PROXY:-0}" = 1 ] || INIT_SKIP_PHASES+=,addon/kube-proxy
+JOIN_IGNORE_PREFLIGHT=FileExisting-crictl
+
+cleanup() {
+  local rc=$?
+  if [ "${KHA_K8S_KEEP:-0}" = 1 ]; then
+    log "KHA_K8S_KEEP=1: nodes ${NODES[*]} left running"
+  else
+    "$LABCTL" node-down "${NODES[@]}" || true
+    remove_cgroup_roots
+  fi
+  print_times
+  if [ $rc = 0 ]; then
+    log "PROOF PASSED: kubeadm $K8S_TAG init + join in the lab"
+    echo "1 passed, 0 failed"
+  else
+    log "PROOF FAILED (exit $rc)"
+    echo "0 passed, 1 failed"
+  fi
+  exit $rc
+}
+
+on() { docker exec "$1" bash -c "$2"; }
+
+# Every cgroup v1 hierarchy (and the v2 one of a hybrid set-up) the host has mounted under /sys/fs/cgroup.
+cgroup_hierarchies() {
+  local d t
+  for d in /sys/fs/cgroup/*/; do
+    [ -L "${d%/}" ] && continue
+    t=$(stat -f -c %T "$d" 2>/dev/null || true)
+    case "$t" in cgroupfs | cgroup2fs) echo "${d%/}" ;; esac
+  done
+}
+
+make_cgroup_roots() {
+  local node h
+  for node in "${NODES[@]}"; do
+    for h in $(cgroup_hierarchies); do
+      mkdir -p "$h/lab-$node"
+    done
+  done
+}
+
+# Containers that died with their node leave their (empty) cgroups behind: remove them deepest first.
+remove_cgroup_roots() {
+  local node h
+  for node in "${NODES[@]}"; do
+    for h in $(cgroup_hierarchies); do
+      [ -d "$h/lab-$node" ] && find "$h/lab-$node" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+  done
+}
+
+nodes_up() {
+  "$LABCTL" image >/dev/null
+  "$LABCTL" node-down "${NODES[@]}"
+  remove_cgroup_roots
+  make_cgroup_roots
+  "$LABCTL" node-up "$CP" "$CP_IP"
+  "$LABCTL" node-up "$WK" "$WK_IP"
+}
+
+# containerd from Debian, configured as LAB.md found necessary.
+setup_containerd() {
+  local node=$1
+  on "$node" "set -e
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq containerd >/dev/null
+    mkdir -p /etc/containerd /etc/containerd/certs.d/$LAB_REGISTRY
+    containerd config default >/etc/containerd/config.toml
+    # cgroupfs in containerd and kubelet: the node's systemd does not own its cgroup subtree (--cgroupns=host).
+    sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' /etc/containerd/config.toml
+    # No CAP_SYS_RESOURCE in the nodes: nothing may lower oom_score_adj (the sandbox asks for -998).
+    sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' /etc/containerd/config.toml
+    sed -i 's|sandbox_image = .*|sandbox_image = \"$SANDBOX_IMAGE\"|' /etc/containerd/config.toml
+    sed -i '/\\[plugins.\"io.containerd.grpc.v1.cri\".registry\\]/,/config_path/ s|config_path = .*|config_path = \"/etc/containerd/certs.d\"|' /etc/containerd/config.toml
+    printf 'server = \"http://$LAB_REGISTRY\"\n\n[host.\"http://$LAB_REGISTRY\"]\n  capabilities = [\"pull\", \"resolve\"]\n' \
+      >/etc/containerd/certs.d/$LAB_REGISTRY/hosts.toml
+    grep -q 'SystemdCgroup = false' /etc/containerd/config.toml
+    grep -q 'restrict_oom_score_adj = true' /etc/containerd/config.toml
+    grep -q 'sandbox_image = \"$SANDBOX_IMAGE\"' /etc/containerd/config.toml
+    grep -q 'config_path = \"/etc/containerd/certs.d\"' /etc/containerd/config.toml
+    systemctl restart containerd
+    systemctl is-active containerd >/dev/null
+    ctr --version"
+}
+
+# kubelet, kubeadm, kubectl from the lab apt repository, as on a real host (signed-by key, pinned version).
+setup_kube_packages() {
+  local node=$1
+  on "$node" "set -e
+    export DEBIAN_FRONTEND=noninteractive
+    install -d -m 0755 /etc/apt/keyrings
+    curl -fsSL '${K8S_APT_URL}Release.key' | gpg --batch --yes --dearmor -o $KEYRING
+    echo 'deb [signed-by=$KEYRING] $K8S_APT_URL /' >/etc/apt/sources.list.d/kubernetes.list
+    apt-get update -qq
+    apt-get install -y -qq kubelet=$K8S_PKG_VERSION kubeadm=$K8S_PKG_VERSION kubectl=$K8S_PKG_VERSION >/dev/null
+    apt-mark hold kubelet kubeadm kubectl >/dev/null
+    kubeadm version -o short
+    dpkg-query -W kubelet kubeadm kubectl kubernetes-cni"
+  [ "$(on "$node" 'kubeadm version -o short')" = "$K8S_TAG" ] || die "$node: kubeadm is not $K8S_TAG"
+}
+
+# What kubeadm's preflight wants of the kernel (in the node's own network namespace).
+setup_sysctls() {
+  on "$1" "set -e
+    printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n' \
+      >/etc/sysctl.d/99-kubernetes.conf
+    sysctl -q -p /etc/sysctl.d/99-kubernetes.conf"
+}
+
+setup_node() {
+  local node=$1
+  step "$node: containerd" setup_containerd "$node"
+  step "$node: sysctls" setup_sysctls "$node"
+  step "$node: kube packages from the lab repo" setup_kube_packages "$node"
+}
+
+capture() {
+  local what=$1 file
+  file=$CAPTURES/$KHA_K8S_VERSION.$what.txt
+  cat >"$file"
+  log "captured $file"
+}
+
+init_control_plane() {
+  on "$CP" "cat >/root/kubeadm-init.yaml" <<EOF
+apiVersion: kubeadm.k8s.io/v1beta2
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: $CP_IP
+  bindPort: 6443
+nodeRegistration:
+  name: $CP
+  criSocket: $CRI_SOCKET
+  kubeletExtraArgs:
+    cgroup-root: /lab-$CP
+---
+apiVersion: kubeadm.k8s.io/v1beta2
+kind: ClusterConfiguration
+kubernetesVersion: $K8S_TAG
+clusterName: kha-k8s
+controlPlaneEndpoint: $CP_IP:6443
+imageRepository: $K8S_IMAGE_REPO
+networking:
+  podSubnet: $POD_SUBNET
+  serviceSubnet: $SERVICE_SUBNET
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+EOF
+  install -d "$CAPTURES"
+  on "$CP" "kubeadm init --config /root/kubeadm-init.yaml --upload-certs --skip-phases=$INIT_SKIP_PHASES" \
+    >"$CAPTURES/.init.out" 2>"$CAPTURES/.init.err" || {
+    cat "$CAPTURES/.init.out" "$CAPTURES/.init.err" >&2
+    on "$CP" 'journalctl -u kubelet --no-pager | tail -n 40' >&2 || true
+    die "kubeadm init failed"
+  }
+  capture init <"$CAPTURES/.init.out"
+  rm -f "$CAPTURES/.init.out" "$CAPTURES/.init.err"
+}
+
+check_api() {
+  local i
+  for i in $(seq 1 60); do
+    [ "$(curl -ks --max-time 3 "https://$CP_IP:6443/healthz" || true)" = ok ] && break
+    sleep 2
+  done
+  [ "$(curl -ks --max-time 3 "https://$CP_IP:6443/healthz")" = ok ] || die "https://$CP_IP:6443/healthz is not ok"
+  log "https://$CP_IP:6443/healthz: ok"
+  on "$CP" 'kubectl --kubeconfig /etc/kubernetes/admin.conf version --short && kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o wide'
+}
+
+capture_outputs() {
+  on "$CP" 'kubeadm token create --print-join-command' | capture token-create-print-join-command
+  on "$CP" 'kubeadm token list' | capture token-list
+  on "$CP" 'kubeadm token list -o json' | capture token-list-json
+  on "$CP" 'kubeadm init phase upload-certs --upload-certs --config /root/kubeadm-init.yaml' | capture upload-certs
+  on "$CP" 'kubeadm certs certificate-key' | capture certs-certificate-key
+  on "$CP" 'kubeadm version' | capture version
+}
+
+join_worker() {
+  local cmd token hash
+  cmd=$(cat "$CAPTURES/$KHA_K8S_VERSION.token-create-print-join-command.txt")
+  token=$(echo "$cmd" | sed -n 's/.*--token \([^ ]*\).*/\1/p')
+  hash=$(echo "$cmd" | sed -n 's/.*--discovery-token-ca-cert-hash \([^ ]*\).*/\1/p')
+  [ -n "$token" ] && [ -n "$hash" ] || die "no token/CA hash in: $cmd"
+  on "$WK" "cat >/root/kubeadm-join.yaml" <<EOF
+apiVersion: kubeadm.k8s.io/v1beta2
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: $CP_IP:6443
+    token: $token
+    caCertHashes:
+    - $hash
+nodeRegistration:
+  name: $WK
+  criSocket: $CRI_SOCKET
+  ignorePreflightErrors:
+  - $JOIN_IGNORE_PREFLIGHT
+  kubeletExtraArgs:
+    cgroup-root: /lab-$WK
+EOF
+  on "$WK" 'kubeadm join --config /root/kubeadm-join.yaml' >"$CAPTURES/.join.out" 2>"$CAPTURES/.join.err" || {
+    cat "$CAPTURES/.join.out" "$CAPTURES/.join.err" >&2
+    on "$WK" 'journalctl -u kubelet --no-pager | tail -n 40' >&2 || true
+    die "kubeadm join failed"
+  }
+  capture join <"$CAPTURES/.join.out"
+  capture join-stderr <"$CAPTURES/.join.err"
+  rm -f "$CAPTURES/.join.out" "$CAPTURES/.join.err"
+}
+
+kc() { on "$CP" "kubectl --kubeconfig /etc/kubernetes/admin.conf $*"; }
+
+# A plain bridge CNI configuration per node, on the podCIDR the controller-manager gave it (a stand-in for
+# a network add-on: pods get addresses, nodes turn Ready; no cross-node pod routing).
+setup_cni() {
+  local node cidr i
+  for node in "${NODES[@]}"; do
+    for i in $(seq 1 30); do
+      cidr=$(kc "get node $node -o jsonpath='{.spec.podCIDR}'" 2>/dev/null || true)
+      [ -n "$cidr" ] && break
+      sleep 2
+    done
+    [ -n "$cidr" ] || die "$node has no podCIDR"
+    on "$node" "cat >/etc/cni/net.d/10-kha-lab-bridge.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "kha-lab",
+  "plugins": [
+    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$cidr"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+    log "$node: bridge CNI on $cidr"
+  done
+}
+
+wait_nodes_ready() {
+  local i
+  for i in $(seq 1 60); do
+    if [ "$(kc "get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}'" |
+      grep -c '^True$')" = 2 ]; then
+      kc 'get nodes -o wide'
+      return 0
+    fi
+    sleep 3
+  done
+  kc 'get nodes -o wide' >&2 || true
+  kc 'describe nodes' >&2 || true
+  die "the nodes did not become Ready"
+}
+
+# A pod on the worker: its kubelet pulls from the lab registry through containerd and runs it.
+run_pod() {
+  local i phase
+  kc "run kha-probe --image=$SANDBOX_IMAGE --restart=Never --overrides='{\"apiVersion\":\"v1\",\"spec\":{\"nodeName\":\"$WK\"}}'"
+  for i in $(seq 1 60); do
+    phase=$(kc "get pod kha-probe -o jsonpath='{.status.phase}'" 2>/dev/null || true)
+    [ "$phase" = Running ] && break
+    sleep 2
+  done
+  kc 'get pods -A -o wide'
+  [ "$phase" = Running ] || { kc 'describe pod kha-probe' >&2; die "pod kha-probe is $phase, not Running"; }
+  log "pod kha-probe Running on $WK"
+}
+
+update_fixtures() {
+  [ "${KHA_K8S_UPDATE_FIXTURES:-0}" = 1 ] || return 0
+  install -d "$FIXTURES"
+  cp "$CAPTURES/$KHA_K8S_VERSION".*.txt "$FIXTURES/"
+  log "copied captures to $FIXTURES"
+}
+
+main() {
+  trap cleanup EXIT
+  curl -fsS -o /dev/null --max-time 5 "${K8S_APT_URL}Release" || die "${K8S_APT_URL} does not answer (labctl infra-up; lab/k8s/publish.sh)"
+  step "nodes up" nodes_up
+  setup_node "$CP"
+  setup_node "$WK"
+  step "kubeadm init ($CP)" init_control_plane
+  step "API /healthz + get nodes" check_api
+  step "capture kubeadm outputs" capture_outputs
+  step "kubeadm join ($WK)" join_worker
+  step "bridge CNI" setup_cni
+  step "nodes Ready" wait_nodes_ready
+  step "pod on the worker" run_pod
+  update_fixtures
+}
+
+main "$@"
