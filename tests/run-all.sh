@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The project's test command (README: `make test`; CI: .ci/run calls `make test`).
+#
+#   tests/run-all.sh [STAGE...]     stages: setup lint sanity unit build k8s molecule (default: all, in order)
+#   KHA_SCENARIOS="lb ha"           limit the Molecule stage to some scenarios
+#
+# Every stage runs even when an earlier one failed (so one run shows every broken gate); the script exits
+# non-zero if any stage failed, and prints a per-stage timing summary at the end.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
+LOGDIR=${KHA_TEST_LOGDIR:-$ROOT/.cache/test-logs}
+mkdir -p "$LOGDIR"
+
+declare -a SUMMARY=()
+FAILED=0
+
+stage() {
+  # stage NAME COMMAND...: run, time and record one stage.
+  local name=$1 start rc
+  shift
+  printf '\n==== %s ====\n' "$name"
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  local took=$(($(date +%s) - start))
+  if [ $rc -eq 0 ]; then
+    SUMMARY+=("$(printf '%-32s %-6s %5ss' "$name" ok "$took")")
+  else
+    SUMMARY+=("$(printf '%-32s %-6s %5ss (rc=%s)' "$name" FAILED "$took" "$rc")")
+    FAILED=1
+  fi
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------------------
+do_setup() {
+  [ -x .venv/bin/ansible-playbook ] || { echo "no virtualenv: run 'make venv' (make test does)"; return 1; }
+  lab/labctl engine && lab/labctl image && lab/labctl infra-up
+}
+
+do_lint() {
+  local rc=0
+  yamllint -s . || rc=1
+  ansible-lint --offline || rc=1
+  ruff check plugins tests || rc=1
+  shellcheck_files=(lab/labctl lab/image/*.sh lab/image/kha-lab-node-init lab/image/kha-lab-infra-setup lab/image/kha-lab-apt-index tests/run-all.sh .ci/run)
+  if command -v shellcheck >/dev/null; then shellcheck -S warning "${shellcheck_files[@]}" || rc=1; fi
+  return $rc
+}
+
+# ansible-test needs the collection at .../ansible_collections/kubeadm_ha/cluster; sanity runs on a copy of
+# the tracked files (plus new, not ignored ones) so the checkout's .venv and caches stay out of it.
+do_sanity() {
+  local dest=/tmp/kha-sanity/ansible_collections/kubeadm_ha/cluster
+  rm -rf /tmp/kha-sanity
+  mkdir -p "$dest"
+  git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- . "$dest/" || return 1
+  (cd "$dest" && ansible-test sanity --color no --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+    --requirements ${KHA_SANITY_ARGS:-})
+}
+
+do_unit() {
+  pytest -q -p no:cacheprovider tests/unit
+}
+
+# Build the collection tarball, install it into an empty path and check that it holds no lab/test files,
+# that ansible-doc renders every module and filter, and that the playbooks resolve every role and module by
+# FQCN from the installed copy.
+do_build() {
+  local tmp rc=0
+  tmp=$(mktemp -d /tmp/kha-build.XXXXXX)
+  ansible-galaxy collection build --force --output-path "$tmp" . || return 1
+  local tarball
+  tarball=$(ls "$tmp"/kubeadm_ha-cluster-*.tar.gz)
+  if tar -tzf "$tarball" | grep -E '^(lab|molecule|tests|\.ci|\.config|\.venv)/'; then
+    echo "the collection tarball carries lab/test files (above)"
+    rc=1
+  fi
+  ANSIBLE_COLLECTIONS_PATH="$tmp/installed" ansible-galaxy collection install -p "$tmp/installed" "$tarball" || return 1
+  local coll="$tmp/installed/ansible_collections/kubeadm_ha/cluster" m
+  (
+    cd "$tmp" || exit 1
+    export ANSIBLE_CONFIG=/dev/null
+    export ANSIBLE_COLLECTIONS_PATH="$tmp/installed:$ROOT/.venv/lib/python3.11/site-packages"
+    for m in "$coll"/plugins/modules/*.py; do
+      [ -e "$m" ] || continue
+      ansible-doc "kubeadm_ha.cluster.$(basename "$m" .py)" >/dev/null || exit 1
+    done
+    for m in "$coll"/plugins/filter/*.yml; do
+      [ -e "$m" ] || continue
+      ansible-doc -t filter "kubeadm_ha.cluster.$(basename "$m" .yml)" >/dev/null || exit 1
+    done
+    for m in "$coll"/playbooks/*.yml; do
+      [ -e "$m" ] || continue
+      ansible-playbook --syntax-check -i localhost, "kubeadm_ha.cluster.$(basename "$m" .yml)" >/dev/null || exit 1
+    done
+    echo "installed collection: docs render, playbooks resolve by FQCN"
+  ) || rc=1
+  rm -rf "$tmp"
+  return $rc
+}
+
+# Real Kubernetes for the lab (issue: lab/k8s). Cached by version outside the work tree.
+do_k8s() {
+  [ -x lab/k8s/build.sh ] || { echo "lab/k8s/build.sh absent: nothing to build"; return 0; }
+  lab/k8s/build.sh && lab/k8s/publish.sh
+}
+
+do_k8s_prove() {
+  [ -x lab/k8s/prove.sh ] || { echo "lab/k8s/prove.sh absent"; return 0; }
+  lab/k8s/prove.sh
+}
+
+scenarios() {
+  if [ -n "${KHA_SCENARIOS:-}" ]; then
+    printf '%s\n' $KHA_SCENARIOS
+  else
+    # default first (plumbing), ha last (the longest); the rest in name order.
+    local all
+    all=$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml | cut -d/ -f2 | sort)
+    { echo "$all" | grep -x default; echo "$all" | grep -v -x -e default -e ha; echo "$all" | grep -x ha; } || true
+  fi
+}
+
+do_molecule_one() {
+  local s=$1 log="$LOGDIR/molecule-$1.log"
+  echo "molecule test -s $s (full log: $log)"
+  if molecule test -s "$s" >"$log" 2>&1; then
+    grep -E '(passed|failed)( in |,)|PLAY RECAP|^\s*│?\s*\S+\s+: ok=' "$log" | tail -n 20 | sed 's/^/  /'
+    return 0
+  fi
+  tail -n 150 "$log"
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------------------
+main() {
+  local stages=("$@") s
+  [ ${#stages[@]} -gt 0 ] || stages=(setup lint sanity unit build k8s molecule)
+  for s in "${stages[@]}"; do
+    case "$s" in
+      setup) stage setup do_setup ;;
+      lint) stage lint do_lint ;;
+      sanity) stage "ansible-test sanity" do_sanity ;;
+      unit) stage "unit tests (pytest)" do_unit ;;
+      build) stage "collection build+install" do_build ;;
+      k8s)
+        stage "kubernetes build+publish" do_k8s
+        stage "kubernetes proof (kubeadm)" do_k8s_prove
+        ;;
+      molecule)
+        local sc
+        for sc in $(scenarios); do
+          stage "molecule $sc" do_molecule_one "$sc"
+        done
+        lab/labctl clean >/dev/null 2>&1 || true
+        ;;
+      *) echo "unknown stage: $s"; FAILED=1 ;;
+    esac
+  done
+  printf '\n==== summary ====\n'
+  printf '%s\n' "${SUMMARY[@]}"
+  if [ $FAILED -ne 0 ]; then
+    echo "RESULT: FAILED"
+    return 1
+  fi
+  echo "RESULT: all stages passed"
+}
+
+main "$@"
