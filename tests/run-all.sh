@@ -48,20 +48,45 @@ do_lint() {
   yamllint -s . || rc=1
   ansible-lint --offline || rc=1
   ruff check plugins tests || rc=1
-  shellcheck_files=(lab/labctl lab/image/*.sh lab/image/kha-lab-node-init lab/image/kha-lab-infra-setup lab/image/kha-lab-apt-index tests/run-all.sh .ci/run)
-  if command -v shellcheck >/dev/null; then shellcheck -S warning "${shellcheck_files[@]}" || rc=1; fi
+  # ansible-test sanity runs shellcheck on *.sh; this covers the scripts without that suffix too.
+  shellcheck -S warning lab/labctl lab/image/kha-lab-node-init lab/image/kha-lab-infra-setup \
+    lab/image/kha-lab-apt-index .ci/run || rc=1
   return $rc
 }
 
 # ansible-test needs the collection at .../ansible_collections/kubeadm_ha/cluster; sanity runs on a copy of
 # the tracked files (plus new, not ignored ones) so the checkout's .venv and caches stay out of it.
+# ansible-test bootstraps pip in its venvs with a script it downloads from ci-files.testing.ansible.com,
+# which this network does not reach. The script is cached under this name; ours does the same job from
+# what is reachable: Python's own ensurepip, then pip at the version ansible-test pins, from PyPI.
+sanity_pip_bootstrap() {
+  local ver cache=~/.ansible/test/cache file
+  ver=$(python -c 'import ansible_test, pathlib, re; p = pathlib.Path(ansible_test.__file__).parent / "_internal/python_requirements.py"; print(re.search(r"pip=.([0-9.]+).", p.read_text()).group(1))') ||
+    { echo "cannot read the pip version ansible-test pins"; return 1; }
+  file="$cache/get_pip_${ver//./_}.py"
+  grep -qs 'kubeadm_ha.cluster' "$file" && return 0
+  mkdir -p "$cache"
+  cat >"$file" <<'PY'
+# Stand-in for ansible-test's get-pip bootstrap, written by kubeadm_ha.cluster's tests/run-all.sh: the real
+# script comes from a host this network does not reach. Same job: pip into an empty venv, then the pip
+# install ansible-test asked for (its arguments, less get-pip's own --no-setuptools/--no-wheel).
+import subprocess
+import sys
+
+subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True, stdout=subprocess.DEVNULL)
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.run([sys.executable, "-m", "pip", "install", *args], check=True)
+PY
+}
+
 do_sanity() {
+  sanity_pip_bootstrap || return 1
   local dest=/tmp/kha-sanity/ansible_collections/kubeadm_ha/cluster
   rm -rf /tmp/kha-sanity
   mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- . "$dest/" || return 1
   (cd "$dest" && ansible-test sanity --color no --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
-    --requirements ${KHA_SANITY_ARGS:-})
+    --requirements)
 }
 
 do_unit() {
@@ -118,7 +143,9 @@ do_k8s_prove() {
 
 scenarios() {
   if [ -n "${KHA_SCENARIOS:-}" ]; then
-    printf '%s\n' $KHA_SCENARIOS
+    local list
+    read -r -a list <<<"$KHA_SCENARIOS"
+    printf '%s\n' "${list[@]}"
   else
     # default first (plumbing), ha last (the longest); the rest in name order.
     local all
