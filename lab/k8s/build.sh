@@ -145,11 +145,51 @@ version_ldflags() {
   echo "-s -w -buildid= ${flags[*]}"
 }
 
+in_gopath() {
+  (
+    cd "$GOPATH_DIR/src/k8s.io/kubernetes"
+    export PWD=$GOPATH_DIR/src/k8s.io/kubernetes GOPATH=$GOPATH_DIR GOROOT=$GOROOT_DIR \
+      GO111MODULE=off CGO_ENABLED=0 GOFLAGS= PATH=$GOROOT_DIR/bin:$PATH
+    "$@"
+  )
+}
+
+# The one generated file the release tarball lacks and kube-apiserver needs: pkg/generated/openapi/
+# zz_generated.openapi.go. Made as build/root/Makefile.generated_files' gen_openapi does for KUBE: openapi-gen
+# from vendor/, over every dir with a `+k8s:openapi-gen=` tag (code-generator and sample-apiserver excluded);
+# the API-rule report must equal the tree's api/api-rules/violation_exceptions.list, as upstream checks.
+OPENAPI_OUT=pkg/generated/openapi/zz_generated.openapi.go
+gen_openapi() {
+  local dirs
+  if [ -f "$TREE/$OPENAPI_OUT" ]; then
+    log "openapi: $OPENAPI_OUT present"
+    return 0
+  fi
+  install -d "$K8S_CACHE/gen"
+  in_gopath nice -n 10 go build -p 2 -o "$K8S_CACHE/gen/openapi-gen" ./vendor/k8s.io/kube-openapi/cmd/openapi-gen ||
+    die "go build openapi-gen failed"
+  dirs=$(in_gopath bash -c '
+    hack/make-rules/helpers/cache_go_dirs.sh "$0" |
+      xargs -I{} find {} -maxdepth 1 -type f -name "*.go" | xargs grep --color=never -l "^// *+k8s:" |
+      grep -v -E "^vendor/k8s.io/(code-generator|sample-apiserver)/" |
+      xargs grep --color=never -l "+k8s:openapi-gen=" | xargs -n1 dirname | LC_ALL=C sort -u' \
+    "$K8S_CACHE/gen/all_go_dirs")
+  [ -n "$dirs" ] || die "openapi: no +k8s:openapi-gen dirs found"
+  log "openapi: $(echo "$dirs" | wc -l) packages"
+  in_gopath nice -n 10 "$K8S_CACHE/gen/openapi-gen" --logtostderr \
+    -i "$(echo "$dirs" | sed 's|^|k8s.io/kubernetes/|' | paste -sd,)" \
+    -p k8s.io/kubernetes/pkg/generated/openapi -O zz_generated.openapi \
+    -h hack/boilerplate/boilerplate.generatego.txt -r "$K8S_CACHE/gen/KUBE_violations.report" ||
+    die "openapi-gen failed"
+  diff "$K8S_CACHE/gen/KUBE_violations.report" "$TREE/api/api-rules/violation_exceptions.list" >&2 ||
+    die "openapi: API rule report differs from api/api-rules/violation_exceptions.list"
+  [ -f "$TREE/$OPENAPI_OUT" ] || die "openapi-gen wrote no $OPENAPI_OUT"
+  log "openapi: generated $OPENAPI_OUT"
+}
+
 build_go_binaries() {
   local stamp b ldflags start
   stamp=$(recipe | sha256sum | cut -c1-16)
-  install -d "$GOPATH_DIR/src/k8s.io" "$BIN_DIR" "$GOCACHE"
-  ln -sfn "$TREE" "$GOPATH_DIR/src/k8s.io/kubernetes"
   ldflags=$(version_ldflags)
   for b in "${K8S_BINARIES[@]}"; do
     if [ -x "$BIN_DIR/$b" ] && [ "$(cat "$BIN_DIR/.$b.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -158,12 +198,8 @@ build_go_binaries() {
     fi
     start=$SECONDS
     log "$b: go build (one at a time, -p 2)"
-    (
-      cd "$GOPATH_DIR/src/k8s.io/kubernetes"
-      export PWD=$GOPATH_DIR/src/k8s.io/kubernetes GOPATH=$GOPATH_DIR GOROOT=$GOROOT_DIR \
-        GO111MODULE=off CGO_ENABLED=0 GOFLAGS= PATH=$GOROOT_DIR/bin:$PATH
-      nice -n 10 go build -p 2 -trimpath -installsuffix static -ldflags "$ldflags" -o "$BIN_DIR/$b.new" "./cmd/$b"
-    ) || die "go build ./cmd/$b failed"
+    in_gopath nice -n 10 go build -p 2 -trimpath -installsuffix static -ldflags "$ldflags" \
+      -o "$BIN_DIR/$b.new" "./cmd/$b" || die "go build ./cmd/$b failed"
     mv "$BIN_DIR/$b.new" "$BIN_DIR/$b"
     echo "$stamp" >"$BIN_DIR/.$b.stamp"
     STEP_TIMES+=("$(printf '  go build %-25s %5d s' "$b" $((SECONDS - start)))")
@@ -206,6 +242,9 @@ main() {
   step "fetch + verify source" fetch_source
   step "unpack tree" unpack_tree
   step "fetch Go $GO_SERIES" fetch_go
+  install -d "$GOPATH_DIR/src/k8s.io" "$BIN_DIR" "$GOCACHE"
+  ln -sfn "$TREE" "$GOPATH_DIR/src/k8s.io/kubernetes"
+  step "generate openapi" gen_openapi
   step "go build (${#K8S_BINARIES[@]} binaries)" build_go_binaries
   step "build pause" build_pause
   step "check versions" check_versions
