@@ -82,6 +82,10 @@ _TOKENS_LOG_RE = re.compile(r"^\[bootstrap-?token\] (?i:using tokens):\s*\[(?P<t
 _KEY_LOG_RE = re.compile(r"^\[upload-certs\] Using certificate key:\s*(?P<key>\S*)$")
 _UPLOAD_STORED_RE = re.compile(r"^\[upload-certs\] Storing the certificates in (?:Secret|ConfigMap) ")
 _UPLOAD_SKIPPED_RE = re.compile(r"^\[upload-certs\] Skipping phase\.")
+_WORKER_INTRO_RE = re.compile(
+    r"^(?:Then you can join any number of worker nodes|You can now join any number of machines) by running"
+)
+_CP_INTRO_RE = re.compile(r"^You can now join any number of (?:the )?control-plane nodes?\b")
 _PHASE_LINE_RE = re.compile(r"^\[[a-z][a-z0-9-]*\] ")
 _WITHHELD_WORD = "\x00withheld\x00"  # control characters never survive _lines(), so no collision
 
@@ -524,6 +528,57 @@ def parse_init_log(text: str) -> InitLog:
     return InitLog(tokens=_unique(tokens), certificate_key=keys[0] if keys else None, certificates_uploaded=uploaded)
 
 
+def _split_block(
+    lines: list[tuple[int, str]], start: int, end: int, block_commands: list[tuple[int, int, str]]
+) -> tuple[list[JoinCommand], list[JoinCommand]]:
+    """The control-plane and worker commands of one success message, checked against its layout.
+
+    The layout is what tells a complete message from a truncated one: a control-plane command cut
+    just before its trailing backslash would otherwise pass for a worker command.
+    """
+    success_line = lines[start][0]
+    worker_intro = cp_intro = None
+    for index in range(start, end):
+        stripped = lines[index][1].strip()
+        if worker_intro is None and _WORKER_INTRO_RE.match(stripped):
+            worker_intro = index
+        elif cp_intro is None and _CP_INTRO_RE.match(stripped):
+            cp_intro = index
+    if worker_intro is None:
+        raise KubeadmOutputError(
+            "expected 'Then you can join any number of worker nodes ...' after the success message on line %d, "
+            "found none (truncated output?)" % success_line
+        )
+    workers = [_parse_command_text(cmd, number) for index, number, cmd in block_commands if index > worker_intro]
+    before = [
+        (number, _parse_command_text(cmd, number)) for index, number, cmd in block_commands if index < worker_intro
+    ]
+    if len(workers) != 1:
+        raise KubeadmOutputError(
+            "expected one worker 'kubeadm join' command after the success message on line %d, found %d%s"
+            % (success_line, len(workers), " (truncated output?)" if not workers else "")
+        )
+    if workers[0].control_plane:
+        raise KubeadmOutputError(
+            "expected a worker join command after 'Then you can join any number of worker nodes' (line %d), "
+            "found one with %s" % (lines[worker_intro][0], workers[0].control_plane_flag)
+        )
+    if cp_intro is None and before:
+        raise KubeadmOutputError(
+            "expected no join command before the worker one without a control-plane paragraph, found one on line %d"
+            % before[0][0]
+        )
+    if cp_intro is not None and cp_intro > worker_intro:
+        raise KubeadmOutputError("expected the control-plane paragraph before the worker one, found it after")
+    if cp_intro is not None and (len(before) != 1 or not before[0][1].control_plane):
+        raise KubeadmOutputError(
+            "expected one control-plane join command (with --control-plane) after 'You can now join any number "
+            "of control-plane nodes' (line %d), found %s (truncated output?)"
+            % (lines[cp_intro][0], "a command without --control-plane" if len(before) == 1 else len(before))
+        )
+    return [cmd for _n, cmd in before], workers
+
+
 def parse_init_output(text: str) -> InitOutput:
     """``kubeadm init`` output with its success message (log lines optional)."""
     lines = _lines(text)
@@ -547,21 +602,8 @@ def parse_init_output(text: str) -> InitOutput:
     for block, start in enumerate(starts):
         end = starts[block + 1] if block + 1 < len(starts) else len(lines)
         success_line = lines[start][0]
-        in_block = [
-            (number, _parse_command_text(cmd, number)) for number, index, _e, cmd in commands if start <= index < end
-        ]
-        workers = [cmd for _n, cmd in in_block if not cmd.control_plane]
-        control_planes = [cmd for _n, cmd in in_block if cmd.control_plane]
-        if not workers:
-            raise KubeadmOutputError(
-                "expected the worker 'kubeadm join' command after the success message on line %d, found %s "
-                "(truncated output?)" % (success_line, "only a control-plane command" if control_planes else "none")
-            )
-        if len(workers) > 1 or len(control_planes) > 1:
-            raise KubeadmOutputError(
-                "expected one worker and at most one control-plane join command after the success message on "
-                "line %d, found %d and %d" % (success_line, len(workers), len(control_planes))
-            )
+        block_commands = [(index, number, cmd) for number, index, _e, cmd in commands if start <= index < end]
+        control_planes, workers = _split_block(lines, start, end, block_commands)
         worker = workers[0]
         for other in control_planes:
             if other.token != worker.token or other.token_withheld != worker.token_withheld:
@@ -574,7 +616,7 @@ def parse_init_output(text: str) -> InitOutput:
         else:
             assert worker.token is not None
             block_tokens.append(worker.token)
-        parsed.extend(cmd for _n, cmd in in_block)
+        parsed.extend(control_planes + workers)
     if withheld_blocks and withheld_blocks != len(starts):
         raise KubeadmOutputError("expected the token to be withheld in every success message or in none, found a mix")
     first = parsed[0]

@@ -40,7 +40,7 @@ settings.register_profile(
     "kha",
     derandomize=True,
     deadline=None,
-    max_examples=200,
+    max_examples=100,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -305,9 +305,11 @@ NEGATIVE = {
     "invalid-utf8": (b"kubeadm join \xff\xfe", "undecodable bytes"),
     "nul-inside": (INIT.replace("To start", "\x00To start"), "found binary data"),
     "init-truncated-in-worker-command": (INIT[: INIT.rindex("\t--discovery")], "found the end of the output"),
-    "init-truncated-before-worker-command": (
-        _cut_before(INIT, "Then you can join"),
-        "expected the worker 'kubeadm join'",
+    "init-truncated-before-worker-command": (_cut_before(INIT, "Then you can join"), "worker nodes ...' after"),
+    "init-truncated-in-cp-command": (INIT[: INIT.index(" \\\n\t--control-plane")], "worker nodes ...' after"),
+    "init-no-cp-flag-in-cp-paragraph": (
+        INIT.replace(" \\\n\t--control-plane --certificate-key " + FIXTURE_KEY, ""),
+        "found a command without --control-plane",
     ),
     "init-truncated-after-success-line": (_cut_before(INIT, "To start using"), "found none"),
     "init-truncated-in-key": (INIT.replace(FIXTURE_KEY, FIXTURE_KEY[:40]), "64 hexadecimal digits"),
