@@ -226,15 +226,13 @@ def endpoint_from_kubeconfig(text: str) -> Endpoint:
 def parse_kubeadm_version(text: str) -> tuple[int, int, int]:
     """``kubeadm version -o short`` (``v1.20.2``) as ``(1, 20, 2)``."""
     lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
-    candidates = [line for line in lines if re.match(r"^v?\d+\.\d+\.\d+", line)]
-    if len(candidates) != 1:
+    matches = [m for m in (re.match(r"^v?(\d+)\.(\d+)\.(\d+)", line) for line in lines) if m]
+    if len(matches) != 1:
         raise KubeadmOutputError(
             "expected one version line like v1.20.2 from 'kubeadm version -o short', found %s"
             % excerpt(" | ".join(lines) or "nothing")
         )
-    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", candidates[0])
-    assert match is not None
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return (int(matches[0].group(1)), int(matches[0].group(2)), int(matches[0].group(3)))
 
 
 _DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?$")

@@ -211,8 +211,7 @@ class JoinMaterial:
         """Control-plane join argv (with ``--certificate-key`` when known); None when not printed."""
         if self.control_plane_flag is None or self.certificate_key_withheld or self.worker_join() is None:
             return None
-        assert self.api_endpoint is not None
-        return build_join_argv(
+        return build_join_argv(  # api_endpoint is set: worker_join() checked it
             self.api_endpoint,
             self.tokens[0],
             self.ca_cert_hashes,
@@ -611,10 +610,9 @@ def parse_init_output(text: str) -> InitOutput:
                     "expected the same token in the worker and control-plane join commands after the success "
                     "message on line %d, found different ones" % success_line
                 )
-        if worker.token_withheld:
+        if worker.token is None:  # withheld
             withheld_blocks += 1
         else:
-            assert worker.token is not None
             block_tokens.append(worker.token)
         parsed.extend(control_planes + workers)
     if withheld_blocks and withheld_blocks != len(starts):

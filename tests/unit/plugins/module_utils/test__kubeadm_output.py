@@ -150,19 +150,27 @@ def test_token_list_fixture():
 def test_combined_fixture(name):
     path = FIXTURES / "combined" / name
     expected = json.loads(path.with_name(name[: -len(".txt")] + ".expected.json").read_text())
-    data = path.read_bytes()
-    if "error" in expected:
-        with pytest.raises(KubeadmOutputError, match=re.escape(expected["error"])):
-            parse_kubeadm_output(data)
-    else:
-        assert parse_kubeadm_output(data).to_dict() == expected
+    text = path.read_bytes().decode()
+    # the same output with CRLF line ends (ansible-test's line-endings check keeps CRLF files out of the tree)
+    for data in (text, crlf(text), crlf(text).encode()):
+        if "error" in expected:
+            with pytest.raises(KubeadmOutputError, match=re.escape(expected["error"])):
+                parse_kubeadm_output(data)
+        else:
+            assert parse_kubeadm_output(data).to_dict() == expected
 
 
-def test_combined_crlf_fixture_really_has_crlf_and_noise():
-    data = (FIXTURES / "combined" / "1.28.4.init.cpe-upload.stderr-interleaved.crlf.txt").read_bytes()
-    assert b"\r\n" in data
+def test_combined_fixture_really_has_interleaved_noise():
+    data = (FIXTURES / "combined" / "1.28.4.init.cpe-upload.stderr-interleaved.txt").read_bytes()
     assert b"\tI1122" not in data and b"\nI1122 " in data  # klog inside the control-plane command
     assert b"\n\t[WARNING Interleaved]" in data
+
+
+def test_mixed_line_ends():
+    text = fixture_text("1.28.4.init.cpe-upload.txt")
+    lines = text.split("\n")
+    mixed = "".join(line + ("\r\n" if i % 3 == 0 else "\r" if i % 3 == 1 else "\n") for i, line in enumerate(lines))
+    assert parse_kubeadm_output(mixed) == parse_kubeadm_output(text)
 
 
 def test_seed_v114_run_reads_key_from_log_lines():

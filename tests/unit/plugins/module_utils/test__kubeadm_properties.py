@@ -78,7 +78,7 @@ def _fixture_mutations():
 
     def mutate(text: str, data: st.DataObject) -> str:
         lines = text.split("\n")
-        for _ in range(data.draw(st.integers(1, 4))):
+        for _round in range(data.draw(st.integers(1, 4))):
             action = data.draw(st.sampled_from(["drop", "dup", "cut", "char", "insert", "swap"]))
             if not lines:
                 break
@@ -133,15 +133,15 @@ def test_arbitrary_bytes_raise_only_our_error(data):
         pass
 
 
-_data, _fixtures, _mutate = _fixture_mutations()
+DATA, FIXTURE_TEXTS, MUTATE = _fixture_mutations()
 
 
 @pytest.mark.parametrize(
     "parser", [parse_kubeadm_output, parse_init_output, parse_token_list], ids=lambda p: p.__name__
 )
-@given(data=_data, text=_fixtures)
+@given(data=DATA, text=FIXTURE_TEXTS)
 def test_damaged_fixtures_raise_only_our_error_without_secrets(parser, data, text):
-    damaged = _mutate(text, data)
+    damaged = MUTATE(text, data)
     secrets = {FIXTURE_TOKEN, FIXTURE_TOKEN.split(".")[1], FIXTURE_KEY}
     secrets |= {"9vr73a.a8uxyaju799qwdjv", "a8uxyaju799qwdjv", "u1p2zq.0k3j5h7g9f1d3s5a"}
     secrets |= {"f8902e114ef118304e561c3ecd4d0b543adc226b7a07f675f56564185ffe0c07"}
@@ -230,9 +230,7 @@ def test_single_value_round_trips(token, key, upper):
     )
 )
 def test_token_table_round_trip(rows):
-    lines = [
-        "TOKEN                     TTL         EXPIRES                USAGES   DESCRIPTION   EXTRA GROUPS"
-    ]
+    lines = ["TOKEN                     TTL         EXPIRES                USAGES   DESCRIPTION   EXTRA GROUPS"]
     for token, ttl, description in rows:
         expires = "<never>" if ttl == "<forever>" else "2030-01-02T03:04:05Z"
         lines.append(
