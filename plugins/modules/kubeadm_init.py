@@ -21,6 +21,9 @@ description:
     cluster) is refused with a message; C(kubeadm reset) is the way out, and is left to a human.
   - The output is parsed by the collection's kubeadm output parser (every kubeadm release from 1.13); with
     O(skip_phases) containing C(show-join-command) the endpoint and CA hashes are read from the node's files instead.
+requirements:
+  - Nothing beyond the Python standard library on the target. When the C(cryptography) Python package is importable
+    there, it is also used to validate the CA certificate whose hash is computed.
 author:
   - kubeadm_ha.cluster developers (@kubeadm_ha)
 extends_documentation_fragment:
@@ -273,6 +276,8 @@ def _secrets_in(stdout):
 def run_module(module):
     params = dict(module.params)
     params["ca_cert"] = params["ca_cert"] or os.path.join(params["kubernetes_dir"], "pki", "ca.crt")
+    if "all" in [name.lower() for name in params["ignore_preflight_errors"]]:
+        module.warn("ignore_preflight_errors contains 'all': kubeadm will not stop for any failed preflight check")
     files = NodeFiles.read(params["kubernetes_dir"])
     result = {"changed": False, "initialised": False, "tokens": []}
 

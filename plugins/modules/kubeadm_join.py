@@ -217,6 +217,8 @@ def build_argv(params, flag):
 
 def run_module(module):
     params = module.params
+    if "all" in [name.lower() for name in params["ignore_preflight_errors"]]:
+        module.warn("ignore_preflight_errors contains 'all': kubeadm will not stop for any failed preflight check")
     if params["certificate_key"] is not None:
         # normalised (upper case accepted); the normalised form is a secret too
         params["certificate_key"] = normalize_certificate_key(params["certificate_key"])

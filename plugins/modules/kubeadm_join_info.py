@@ -27,6 +27,9 @@ description:
     the key expire after two hours. On kubeadm 1.14, or with O(upload_certs_config), kubeadm chooses the key and the
     module reads it from the output.
   - Nothing is written on the controller.
+requirements:
+  - Nothing beyond the Python standard library on the target. When the C(cryptography) Python package is importable
+    there, it is also used to validate the CA certificate whose hash is computed.
 author:
   - kubeadm_ha.cluster developers (@kubeadm_ha)
 extends_documentation_fragment:

@@ -102,6 +102,13 @@ def test_bundle_der_and_duplicates(cas):
     assert pki.ca_cert_hash_from_der(der) == hashes[1]
 
 
+def test_crlf_and_indented_pem(cas):
+    pem = cas["ecdsa-p256"]
+    expected = pki.ca_cert_hashes_from_pem(pem)
+    assert pki.ca_cert_hashes_from_pem(pem.replace(b"\n", b"\r\n")) == expected
+    assert pki.ca_cert_hashes_from_pem(b"\n".join(b"    " + line for line in pem.split(b"\n"))) == expected
+
+
 def _der(pem: bytes) -> bytes:
     return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
 

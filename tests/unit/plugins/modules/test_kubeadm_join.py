@@ -125,3 +125,8 @@ def test_failed_join_leaks_no_secret(fake_kubeadm, run_module, monkeypatch):
     assert run.result["changed"] is True
     assert "error execution phase join" in run.result["stderr"]
     assert_secret_free(run.printed)
+
+
+def test_ignoring_all_preflight_errors_warns(fake_kubeadm, run_module):
+    run = run_module(kubeadm_join, args(fake_kubeadm, ignore_preflight_errors=["all"]), check_mode=True)
+    assert any("'all'" in str(w) for w in run.result["warnings"])
