@@ -86,7 +86,7 @@ _WORKER_INTRO_RE = re.compile(
     r"^(?:Then you can join any number of worker nodes|You can now join any number of machines) by running"
 )
 _CP_INTRO_RE = re.compile(r"^You can now join any number of (?:the )?control-plane nodes?\b")
-_PHASE_LINE_RE = re.compile(r"^\[[a-z][a-z0-9-]*\] ")
+_PHASE_LINE_RE = re.compile(r"^\[([a-z][a-z0-9-]*)\] ")
 _WITHHELD_WORD = "\x00withheld\x00"  # control characters never survive _lines(), so no collision
 
 
@@ -685,7 +685,7 @@ def parse_upload_certs_output(text: str) -> UploadCertsOutput:
         if match and not match.group("key"):
             key_line = index + 1
             continue
-        if not _PHASE_LINE_RE.match(stripped):
+        if not stripped.startswith("[upload-certs] "):
             raise KubeadmOutputError(
                 "expected only [upload-certs] log lines, found %s on line %d" % (excerpt(line), number)
             )
@@ -856,7 +856,8 @@ def _detect(lines: list[tuple[int, str]]) -> str:
         return "init"
     if any(_is_join_start(line) for _n, line in nonblank):
         return "join-command"
-    if any(line.strip().startswith("[upload-certs]") for _n, line in nonblank):
+    phases = {match.group(1) for match in (_PHASE_LINE_RE.match(line.strip()) for _n, line in nonblank) if match}
+    if phases == {"upload-certs"}:
         return "upload-certs"
     first = nonblank[0][1].strip()
     if _looks_like_json(first) or first.split()[:2] == ["TOKEN", "TTL"]:
@@ -865,10 +866,11 @@ def _detect(lines: list[tuple[int, str]]) -> str:
         return "certificate-key"
     if len(nonblank) == 1 and re.match(r"^[A-Za-z0-9]+\.[A-Za-z0-9]+$", first):
         return "token"
-    if any(line.strip().startswith(("[bootstrap-token]", "[init]", "[preflight]")) for _n, line in nonblank):
+    if phases:
         raise KubeadmOutputError(
-            "expected kubeadm init output with its success message, found only %d log lines (failed or truncated "
-            "run, or --skip-phases=show-join-command?)" % len(nonblank)
+            "expected kubeadm init output with its success message, found %d lines of [%s] log without it "
+            "(failed or truncated run, or --skip-phases=show-join-command?)"
+            % (len(nonblank), "], [".join(sorted(phases)))
         )
     raise KubeadmOutputError(
         "expected kubeadm output (init, a join command, upload-certs, token list, token create or "

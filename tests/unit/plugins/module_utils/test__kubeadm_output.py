@@ -362,9 +362,13 @@ NEGATIVE = {
         "match the join commands",
     ),
     "init-log-key-missing-line": ("[upload-certs] Using certificate key:\n", "found the end of the output"),
+    "init-failed-after-upload-certs": (
+        "[init] Using Kubernetes version: v1.28.4\n[upload-certs] Using certificate key:\n%s\n" % FIXTURE_KEY,
+        "success message, found 3 lines of [init], [upload-certs] log",
+    ),
     "init-only-log-lines": (
         "[init] Using Kubernetes version: v1.28.4\n[preflight] Running pre-flight checks\n",
-        "found only 2 log lines",
+        "found 2 lines of [init], [preflight] log",
     ),
     "init-join-before-message": (PRINT + INIT, "before it"),
     "print-two-commands": (PRINT + PRINT, "found 2"),
