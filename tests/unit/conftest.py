@@ -7,6 +7,7 @@ Works both from a plain checkout (``pytest tests/unit`` in the repository root: 
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import tempfile
@@ -17,14 +18,23 @@ from hypothesis import HealthCheck, settings
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _remove_tree(top: Path, link: Path) -> None:
+    """Undo _collections_path: the symlink, then the (now empty) directories. Never follows the link."""
+    link.unlink()
+    for directory in (link.parent, link.parent.parent, top):
+        directory.rmdir()
+
+
 def _collections_path() -> str:
     parts = COLLECTION_ROOT.parts
     if len(parts) >= 4 and parts[-3] == "ansible_collections":
         return str(Path(*parts[:-3]))
-    tree = Path(tempfile.mkdtemp(prefix="kha-unit-")) / "ansible_collections" / "kubeadm_ha"
-    tree.mkdir(parents=True)
-    (tree / "cluster").symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    return str(tree.parent.parent)
+    top = Path(tempfile.mkdtemp(prefix="kha-unit-"))
+    link = top / "ansible_collections" / "kubeadm_ha" / "cluster"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(COLLECTION_ROOT, target_is_directory=True)
+    atexit.register(_remove_tree, top, link)
+    return str(top)
 
 
 # test helpers (kubeadm_render) live beside this file
@@ -39,6 +49,7 @@ os.environ.setdefault("KHA_TEST_COLLECTIONS_PATH", COLLECTIONS_PATH)
 settings.register_profile(
     "kha",
     derandomize=True,
+    database=None,
     deadline=None,
     max_examples=100,
     print_blob=True,
