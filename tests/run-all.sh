@@ -81,12 +81,16 @@ PY
 
 do_sanity() {
   sanity_pip_bootstrap || return 1
-  local dest=/tmp/kha-sanity/ansible_collections/kubeadm_ha/cluster
-  rm -rf /tmp/kha-sanity
+  local top rc
+  top=$(mktemp -d /tmp/kha-sanity.XXXXXX)
+  local dest=$top/ansible_collections/kubeadm_ha/cluster
   mkdir -p "$dest"
   git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- . "$dest/" || return 1
   (cd "$dest" && ansible-test sanity --color no --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
     --requirements)
+  rc=$?
+  rm -rf "$top"
+  return $rc
 }
 
 do_unit() {
@@ -110,7 +114,8 @@ do_build() {
   local coll="$tmp/installed/ansible_collections/kubeadm_ha/cluster" m
   (
     cd "$tmp" || exit 1
-    export ANSIBLE_CONFIG=/dev/null
+    : >"$tmp/empty.cfg"
+    export ANSIBLE_CONFIG="$tmp/empty.cfg"
     export ANSIBLE_COLLECTIONS_PATH="$tmp/installed:$ROOT/.venv/lib/python3.11/site-packages"
     for m in "$coll"/plugins/modules/*.py; do
       [ -e "$m" ] || continue
