@@ -149,7 +149,7 @@ in_gopath() {
   (
     cd "$GOPATH_DIR/src/k8s.io/kubernetes"
     export PWD=$GOPATH_DIR/src/k8s.io/kubernetes GOPATH=$GOPATH_DIR GOROOT=$GOROOT_DIR \
-      GO111MODULE=off CGO_ENABLED=0 GOFLAGS= PATH=$GOROOT_DIR/bin:$PATH
+      GO111MODULE=off CGO_ENABLED=0 GOFLAGS='' PATH=$GOROOT_DIR/bin:$PATH
     "$@"
   )
 }

@@ -86,7 +86,7 @@ mkdeb() {
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 -r md5sum) \
     >"$root/DEBIAN/md5sums"
   find "$root" -exec touch -h -d "@$EPOCH" {} +
-  SOURCE_DATE_EPOCH=$EPOCH dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+  SOURCE_DATE_EPOCH=$EPOCH dpkg-deb --root-owner-group -Zgzip --build "$root" "$out" >/dev/null
   log "built $(basename "$out")"
 }
 
@@ -142,11 +142,10 @@ debs_hash() {
   {
     echo "v=$K8S_PKG_VERSION cni=$(deb_version containernetworking-plugins) maint=$MAINTAINER epoch=$EPOCH"
     sha256sum "$BIN_DIR"/kubeadm "$BIN_DIR"/kubelet "$BIN_DIR"/kubectl "$PKG_SRC"/*
-    sed -n '/^# >>> debs/,/^# <<< debs/p' "${BASH_SOURCE[0]}"
+    declare -f mkdeb systemd_maintscripts build_debs
   } | sha256sum | cut -c1-16
 }
 
-# >>> debs (this block is part of the .debs' cache key)
 build_debs() {
   local hash tmp r cni_deb_version
   cni_deb_version=$(deb_version containernetworking-plugins)
@@ -167,8 +166,9 @@ build_debs() {
   mkdeb kubectl "$K8S_PKG_VERSION" "$r" \
     "Section: admin" "Priority: optional" "Homepage: https://kubernetes.io" \
     "Description: Command-line utility for interacting with a Kubernetes cluster" \
-    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT), built for the kubeadm_ha.cluster lab from Debian's" \
-    " $K8S_DEB_SOURCE source package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
+    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT)," \
+    " built for the kubeadm_ha.cluster lab from Debian's $K8S_DEB_SOURCE source" \
+    " package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
 
   # kubernetes-cni: Debian's containernetworking-plugins binaries in /opt/cni/bin, as upstream's package.
   r=$tmp/kubernetes-cni
@@ -188,9 +188,9 @@ build_debs() {
   install -D -m 0755 "$BIN_DIR/kubelet" "$r/usr/bin/kubelet"
   install -D -m 0644 "$PKG_SRC/kubelet.service" "$r/lib/systemd/system/kubelet.service"
   install -D -m 0644 "$PKG_SRC/kubelet.default" "$r/etc/default/kubelet"
+  # Empty directories, as the 1.20-era upstream .deb had them. (pkgs.k8s.io's 1.24+ packages put a
+  # .kubelet-keep file in each; kubeadm before 1.23 fails `join` preflight on a non-empty manifests dir.)
   install -d "$r/etc/kubernetes/manifests" "$r/var/lib/kubelet"
-  : >"$r/etc/kubernetes/manifests/.kubelet-keep"
-  : >"$r/var/lib/kubelet/.kubelet-keep"
   install -d "$r/DEBIAN"
   echo /etc/default/kubelet >"$r/DEBIAN/conffiles"
   systemd_maintscripts "$r" kubelet.service
@@ -198,8 +198,9 @@ build_debs() {
     "Section: net" "Priority: optional" "Homepage: https://kubernetes.io" \
     "Depends: iptables (>= 1.4.21), kubernetes-cni (>= 0.8.7), iproute2, socat, util-linux, mount, ebtables, ethtool, conntrack, init-system-helpers (>= 1.18~)" \
     "Description: Node agent for Kubernetes clusters" \
-    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT), built for the kubeadm_ha.cluster lab from Debian's" \
-    " $K8S_DEB_SOURCE source package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
+    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT)," \
+    " built for the kubeadm_ha.cluster lab from Debian's $K8S_DEB_SOURCE source" \
+    " package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
 
   # kubeadm: binary + the kubelet drop-in. Upstream's 1.20 kubeadm also Depends on cri-tools (>= 1.13.0);
   # Debian has no cri-tools, so it is only recommended here (apt skips a missing recommendation).
@@ -216,13 +217,13 @@ build_debs() {
     "Depends: kubelet (>= 1.13.0), kubectl (>= 1.13.0), kubernetes-cni (>= 0.8.7)" \
     "Recommends: cri-tools (>= 1.13.0)" \
     "Description: Command-line utility for administering a Kubernetes cluster" \
-    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT), built for the kubeadm_ha.cluster lab from Debian's" \
-    " $K8S_DEB_SOURCE source package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
+    " Kubernetes $K8S_TAG ($K8S_GIT_COMMIT)," \
+    " built for the kubeadm_ha.cluster lab from Debian's $K8S_DEB_SOURCE source" \
+    " package ($K8S_DEB_UPSTREAM) with Go $GO_SERIES."
 
   rm -rf "$tmp"
   echo "$hash" >"$DEB_DIR/.hash"
 }
-# <<< debs
 
 publish_debs() {
   local want have
@@ -305,15 +306,13 @@ image_inputs_hash() {
     echo "name=$name tag=$tag epoch=$EPOCH"
     case "$name" in
       kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | pause) sha256sum "$BIN_DIR/$name" ;;
-      etcd) basename "$(deb_of etcd-server)" "$(deb_of etcd-client)" "$(deb_of libc6)" ;;
+      etcd) basename -a "$(deb_of etcd-server)" "$(deb_of etcd-client)" "$(deb_of libc6)" ;;
     esac
     [ "$name" = kube-proxy ] && echo "$KUBE_PROXY_PACKAGES $K8S_DEB_SUITE"
-    sed -n '/^# >>> images/,/^# <<< images/p' "${BASH_SOURCE[0]}"
-    declare -f image_root base_files
+    declare -f image_root base_files image_config root_tar
   } | sha256sum | cut -c1-16
 }
 
-# >>> images (this block is part of the images' cache key)
 image_config() {
   local name=$1
   echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -358,7 +357,6 @@ build_image() {
     die "skopeo copy to $ref failed"
   log "pushed $ref"
 }
-# <<< images
 
 image_list() {
   "$BIN_DIR/kubeadm" config images list --kubernetes-version "$K8S_TAG" --image-repository "$K8S_IMAGE_REPO" 2>/dev/null
