@@ -7,8 +7,6 @@
 # Environment:
 #   KHA_K8S_KEEP=1              keep the nodes (and their cgroups) for a look afterwards
 #   KHA_K8S_UPDATE_FIXTURES=1   also copy the captured kubeadm outputs into tests/unit/fixtures/kubeadm/real/
-#   KHA_K8S_KUBE_PROXY=1        let kubeadm deploy the kube-proxy add-on (its privileged pod cannot start in the
-#                               lab: see docs/kubernetes-in-the-lab.md); default: the addon/kube-proxy phase is skipped
 #
 # What it does:
 #   1. lab/labctl node-up kha-k8s1 172.30.7.11 / kha-k8s2 172.30.7.12; a per-node cgroup root
@@ -17,10 +15,12 @@
 #      registry host for 172.30.0.2:5000); kubelet/kubeadm/kubectl from the lab apt repository with the
 #      signed-by key, exactly as on a real host; the sysctls kubeadm checks
 #   3. kubeadm init --config (v1beta2) on kha-k8s1; /healthz and `kubectl get nodes`
-#   4. token create --print-join-command, token list (text and json), init phase upload-certs, certs
-#      certificate-key: captured under /var/cache/kha-lab/captures/1.20.2.<what>.txt
+#   4. init's output, token create --print-join-command (worker, and control plane with a certificate key),
+#      init phase upload-certs, token list (table, json), certs certificate-key: captured under
+#      /var/cache/kha-lab/captures/1.20.2.<what>.txt (named as tests/unit/fixtures/kubeadm/real/README.md asks)
 #   5. kubeadm join --config on kha-k8s2 with that real token and CA hash; both nodes Ready (a plain bridge
-#      CNI config stands in for a network add-on) and a pod running on the worker
+#      CNI config stands in for a network add-on), kube-proxy running on both (the Service VIP of the API
+#      answers from the worker) and a pod running on the worker
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,16 +40,16 @@ FIXTURES=$REPO_ROOT/tests/unit/fixtures/kubeadm/real
 # crictl, whatever is ignored), join ignores only the crictl check. Images are pulled by the kubelet through
 # containerd instead.
 INIT_SKIP_PHASES=preflight
-[ "${KHA_K8S_KUBE_PROXY:-0}" = 1 ] || INIT_SKIP_PHASES+=,addon/kube-proxy
 JOIN_IGNORE_PREFLIGHT=FileExisting-crictl
 
 cleanup() {
-  local rc=$?
+  local rc=$? node
+  set +e
   if [ "${KHA_K8S_KEEP:-0}" = 1 ]; then
     log "KHA_K8S_KEEP=1: nodes ${NODES[*]} left running"
   else
+    for node in "${NODES[@]}"; do remove_cgroup_root "$node"; done
     "$LABCTL" node-down "${NODES[@]}" || true
-    remove_cgroup_roots
   fi
   print_times
   if [ $rc = 0 ]; then
@@ -63,41 +63,83 @@ cleanup() {
 }
 
 on() { docker exec "$1" bash -c "$2"; }
+put() { docker exec -i "$1" sh -c "cat >'$2'"; }   # put NODE PATH <content
 
-# Every cgroup v1 hierarchy (and the v2 one of a hybrid set-up) the host has mounted under /sys/fs/cgroup.
-cgroup_hierarchies() {
-  local d t
-  for d in /sys/fs/cgroup/*/; do
-    [ -L "${d%/}" ] && continue
-    t=$(stat -f -c %T "$d" 2>/dev/null || true)
-    case "$t" in cgroupfs | cgroup2fs) echo "${d%/}" ;; esac
-  done
+# The kubelet's --cgroup-root, one per node: nodes share the host's cgroup tree (--cgroupns=host), so each
+# kubelet gets its own /lab-<node> in every hierarchy, made beforehand (the kubelet refuses a missing one).
+# Made from inside the node: its systemd mounts hierarchies (hugetlb, perf_event, net_cls,net_prio) that the
+# host itself has not mounted.
+make_cgroup_root() {
+  on "$1" "set -e
+    for h in /sys/fs/cgroup/*/; do
+      [ -L \"\${h%/}\" ] && continue
+      case \$(stat -f -c %T \"\$h\") in cgroupfs | cgroup2fs) mkdir -p \"\${h}lab-$1\" ;; esac
+    done
+    ls -d /sys/fs/cgroup/*/lab-$1 | wc -l"
 }
 
-make_cgroup_roots() {
-  local node h
-  for node in "${NODES[@]}"; do
-    for h in $(cgroup_hierarchies); do
-      mkdir -p "$h/lab-$node"
-    done
+# Before a node goes: stop its kubelet, kill what still runs in its cgroup root (the pods), remove the root
+# in every hierarchy the node sees (deepest first). Then, from the host, whatever is left where it can see.
+remove_cgroup_root() {
+  local node=$1 h
+  if container_running "$node"; then
+    on "$node" "systemctl stop kubelet 2>/dev/null
+      for i in 1 2 3 4 5; do
+        procs=\$(find /sys/fs/cgroup/pids/lab-$node -name cgroup.procs -exec cat {} + 2>/dev/null)
+        [ -z \"\$procs\" ] && break
+        kill -9 \$procs 2>/dev/null; sleep 1
+      done
+      for h in /sys/fs/cgroup/*/lab-$node; do find \"\$h\" -depth -type d -exec rmdir {} + 2>/dev/null; done
+      true" || true
+  fi
+  for h in /sys/fs/cgroup/*/lab-"$node"; do
+    if [ -d "$h" ]; then
+      find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    fi
   done
+  return 0
 }
 
-# Containers that died with their node leave their (empty) cgroups behind: remove them deepest first.
-remove_cgroup_roots() {
-  local node h
-  for node in "${NODES[@]}"; do
-    for h in $(cgroup_hierarchies); do
-      [ -d "$h/lab-$node" ] && find "$h/lab-$node" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    done
-  done
+container_running() { [ "$(docker inspect -f '{{ .State.Running }}' "$1" 2>/dev/null || true)" = true ]; }
+
+# What publish.sh puts in place: the packages in the apt repository, every image kubeadm will ask for
+# (but CoreDNS, which the lab cannot build) in the registry.
+check_published() {
+  local ref name tag
+  curl -fsS --max-time 5 "${K8S_APT_URL}Packages" | grep -q "^Version: $K8S_PKG_VERSION$" ||
+    die "${K8S_APT_URL} does not serve $K8S_PKG_VERSION (lab/labctl infra-up; lab/k8s/build.sh; lab/k8s/publish.sh)"
+  [ -x "$K8S_CACHE/bin/kubeadm" ] || die "no $K8S_CACHE/bin/kubeadm (lab/k8s/build.sh)"
+  while read -r ref; do
+    name=${ref#"$LAB_REGISTRY"/}
+    tag=${name##*:}
+    name=${name%:*}
+    case "$name" in */coredns) continue ;; esac
+    curl -fsS -o /dev/null --max-time 5 -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+      "http://$LAB_REGISTRY/v2/$name/manifests/$tag" || die "registry has no $ref (lab/k8s/publish.sh)"
+  done < <("$K8S_CACHE/bin/kubeadm" config images list --kubernetes-version "$K8S_TAG" --image-repository "$K8S_IMAGE_REPO" 2>/dev/null)
+  log "apt repository serves $K8S_PKG_VERSION; registry has the images"
+}
+
+# Every kubelet (cAdvisor) and every node's systemd takes inotify instances, and all containers share the
+# host's per-user limit (default 128): with a few lab nodes up the kubelet dies with "Failed to start cAdvisor
+# inotify_init: too many open files". Raise the host's limit (a runtime sysctl, not persisted; kind does the
+# same) when it is lower than what a node host of a real cluster would have.
+INOTIFY_INSTANCES=8192
+host_inotify() {
+  local cur
+  cur=$(cat /proc/sys/fs/inotify/max_user_instances)
+  if [ "$cur" -lt "$INOTIFY_INSTANCES" ]; then
+    log "raising the host's fs.inotify.max_user_instances from $cur to $INOTIFY_INSTANCES"
+    sysctl -q -w "fs.inotify.max_user_instances=$INOTIFY_INSTANCES"
+  fi
 }
 
 nodes_up() {
+  host_inotify
   "$LABCTL" image >/dev/null
+  local node
+  for node in "${NODES[@]}"; do remove_cgroup_root "$node"; done
   "$LABCTL" node-down "${NODES[@]}"
-  remove_cgroup_roots
-  make_cgroup_roots
   "$LABCTL" node-up "$CP" "$CP_IP"
   "$LABCTL" node-up "$WK" "$WK_IP"
 }
@@ -154,20 +196,53 @@ setup_sysctls() {
 
 setup_node() {
   local node=$1
+  step "$node: cgroup root /lab-$node" make_cgroup_root "$node"
   step "$node: containerd" setup_containerd "$node"
   step "$node: sysctls" setup_sysctls "$node"
   step "$node: kube packages from the lab repo" setup_kube_packages "$node"
 }
 
+# Both nodes at once (apt in each is the slow part); each node's own step times go to its log.
+setup_nodes() {
+  local node pids=() logs=() i rc=0 tmp
+  tmp=$(mktemp -d /tmp/kha-k8s-prove.XXXXXX)
+  for node in "${NODES[@]}"; do
+    (STEP_TIMES=(); setup_node "$node"; print_times) >"$tmp/$node.log" 2>&1 &
+    pids+=($!)
+    logs+=("$tmp/$node.log")
+  done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      rc=1
+      cat "${logs[$i]}" >&2
+    fi
+  done
+  for i in "${!logs[@]}"; do
+    log "${NODES[$i]}:"
+    sed -n '/step times:/,$p' "${logs[$i]}" | grep -v -E 'step times:|total' >&2
+  done
+  rm -rf "$tmp"
+  [ $rc = 0 ] || die "setting up the nodes failed"
+}
+
+# capture NAME: stdin to $CAPTURES/<version>.NAME.txt, named as tests/unit/fixtures/kubeadm/real/README.md
+# asks (<version>.<command>.<case>[.<stream>].txt; these are what the parser tests read). Outputs the
+# parsers have no use for go to $CAPTURES/other/.
 capture() {
   local what=$1 file
   file=$CAPTURES/$KHA_K8S_VERSION.$what.txt
+  case "$what" in
+    other/*)
+      install -d "$CAPTURES/other"
+      file=$CAPTURES/other/$KHA_K8S_VERSION.${what#other/}.txt
+      ;;
+  esac
   cat >"$file"
   log "captured $file"
 }
 
 init_control_plane() {
-  on "$CP" "cat >/root/kubeadm-init.yaml" <<EOF
+  put "$CP" /root/kubeadm-init.yaml <<EOF
 apiVersion: kubeadm.k8s.io/v1beta2
 kind: InitConfiguration
 localAPIEndpoint:
@@ -192,6 +267,13 @@ networking:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: cgroupfs
+---
+# The nodes' network namespaces may not raise the host-wide nf_conntrack_max ("open /proc/sys/net/netfilter/
+# nf_conntrack_max: permission denied" kills kube-proxy): maxPerCore 0 leaves it alone (kind does the same).
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+conntrack:
+  maxPerCore: 0
 EOF
   install -d "$CAPTURES"
   on "$CP" "kubeadm init --config /root/kubeadm-init.yaml --upload-certs --skip-phases=$INIT_SKIP_PHASES" \
@@ -200,7 +282,8 @@ EOF
     on "$CP" 'journalctl -u kubelet --no-pager | tail -n 40' >&2 || true
     die "kubeadm init failed"
   }
-  capture init <"$CAPTURES/.init.out"
+  capture init.cpe-upload <"$CAPTURES/.init.out"
+  capture other/init.cpe-upload.stderr <"$CAPTURES/.init.err"
   rm -f "$CAPTURES/.init.out" "$CAPTURES/.init.err"
 }
 
@@ -216,21 +299,25 @@ check_api() {
 }
 
 capture_outputs() {
-  on "$CP" 'kubeadm token create --print-join-command' | capture token-create-print-join-command
-  on "$CP" 'kubeadm token list' | capture token-list
-  on "$CP" 'kubeadm token list -o json' | capture token-list-json
+  local key
+  on "$CP" 'kubeadm token create --print-join-command' | capture print-join-command.worker
   on "$CP" 'kubeadm init phase upload-certs --upload-certs --config /root/kubeadm-init.yaml' | capture upload-certs
-  on "$CP" 'kubeadm certs certificate-key' | capture certs-certificate-key
-  on "$CP" 'kubeadm version' | capture version
+  key=$(tail -n1 "$CAPTURES/$KHA_K8S_VERSION.upload-certs.txt")
+  [[ $key =~ ^[0-9a-f]{64}$ ]] || die "no certificate key in the upload-certs output"
+  on "$CP" "kubeadm token create --print-join-command --certificate-key $key" | capture print-join-command.cp
+  on "$CP" 'kubeadm token list' | capture token-list.table
+  on "$CP" 'kubeadm token list -o json' | capture token-list.json
+  on "$CP" 'kubeadm certs certificate-key' | capture certificate-key
+  on "$CP" 'kubeadm version' | capture other/version
 }
 
 join_worker() {
   local cmd token hash
-  cmd=$(cat "$CAPTURES/$KHA_K8S_VERSION.token-create-print-join-command.txt")
+  cmd=$(cat "$CAPTURES/$KHA_K8S_VERSION.print-join-command.worker.txt")
   token=$(echo "$cmd" | sed -n 's/.*--token \([^ ]*\).*/\1/p')
   hash=$(echo "$cmd" | sed -n 's/.*--discovery-token-ca-cert-hash \([^ ]*\).*/\1/p')
-  [ -n "$token" ] && [ -n "$hash" ] || die "no token/CA hash in: $cmd"
-  on "$WK" "cat >/root/kubeadm-join.yaml" <<EOF
+  if [ -z "$token" ] || [ -z "$hash" ]; then die "no token/CA hash in: $cmd"; fi
+  put "$WK" /root/kubeadm-join.yaml <<EOF
 apiVersion: kubeadm.k8s.io/v1beta2
 kind: JoinConfiguration
 discovery:
@@ -252,8 +339,8 @@ EOF
     on "$WK" 'journalctl -u kubelet --no-pager | tail -n 40' >&2 || true
     die "kubeadm join failed"
   }
-  capture join <"$CAPTURES/.join.out"
-  capture join-stderr <"$CAPTURES/.join.err"
+  capture other/join.worker <"$CAPTURES/.join.out"
+  capture other/join.worker.stderr <"$CAPTURES/.join.err"
   rm -f "$CAPTURES/.join.out" "$CAPTURES/.join.err"
 }
 
@@ -270,7 +357,7 @@ setup_cni() {
       sleep 2
     done
     [ -n "$cidr" ] || die "$node has no podCIDR"
-    on "$node" "cat >/etc/cni/net.d/10-kha-lab-bridge.conflist" <<EOF
+    put "$node" /etc/cni/net.d/10-kha-lab-bridge.conflist <<EOF
 {
   "cniVersion": "0.4.0",
   "name": "kha-lab",
@@ -300,6 +387,27 @@ wait_nodes_ready() {
   die "the nodes did not become Ready"
 }
 
+# kube-proxy (the kubeadm add-on, privileged, hostNetwork) running on both nodes, and its iptables rules
+# working: the API's Service VIP answers from the worker.
+check_kube_proxy() {
+  local i n out
+  for i in $(seq 1 60); do
+    n=$(kc "-n kube-system get pods -l k8s-app=kube-proxy -o jsonpath='{range .items[*]}{.status.phase}{\"\\n\"}{end}'" |
+      grep -c '^Running$' || true)
+    [ "$n" = 2 ] && break
+    sleep 2
+  done
+  kc '-n kube-system get pods -l k8s-app=kube-proxy -o wide'
+  [ "$n" = 2 ] || { kc '-n kube-system logs -l k8s-app=kube-proxy --tail=20' >&2 || true; die "kube-proxy is not running on both nodes"; }
+  for i in $(seq 1 30); do
+    out=$(on "$WK" 'curl -ks --max-time 3 https://10.96.0.1/healthz' || true)
+    [ "$out" = ok ] && break
+    sleep 2
+  done
+  [ "$out" = ok ] || die "https://10.96.0.1/healthz (Service VIP through kube-proxy) does not answer from $WK"
+  log "$WK: https://10.96.0.1/healthz through kube-proxy: ok"
+}
+
 # A pod on the worker: its kubelet pulls from the lab registry through containerd and runs it.
 run_pod() {
   local i phase
@@ -323,16 +431,18 @@ update_fixtures() {
 
 main() {
   trap cleanup EXIT
-  curl -fsS -o /dev/null --max-time 5 "${K8S_APT_URL}Release" || die "${K8S_APT_URL} does not answer (labctl infra-up; lab/k8s/publish.sh)"
+  install -d "$CAPTURES"
+  rm -f "$CAPTURES/$KHA_K8S_VERSION".*.txt "$CAPTURES/other/$KHA_K8S_VERSION".*.txt
+  step "lab repo + registry have $K8S_TAG" check_published
   step "nodes up" nodes_up
-  setup_node "$CP"
-  setup_node "$WK"
+  step "nodes: containerd, kube packages (both at once)" setup_nodes
   step "kubeadm init ($CP)" init_control_plane
   step "API /healthz + get nodes" check_api
   step "capture kubeadm outputs" capture_outputs
   step "kubeadm join ($WK)" join_worker
   step "bridge CNI" setup_cni
   step "nodes Ready" wait_nodes_ready
+  step "kube-proxy + Service VIP" check_kube_proxy
   step "pod on the worker" run_pod
   update_fixtures
 }

@@ -19,7 +19,6 @@ trap print_times EXIT
 
 BIN_DIR=$K8S_CACHE/bin
 DEB_DIR=$K8S_CACHE/debs
-IMG_DIR=$K8S_CACHE/images
 DEPS_DIR=$KHA_LAB_CACHE/debian-debs            # Debian binary packages we take files from
 PKG_SRC=$K8S_LAB_DIR/pkg
 ARCH=$(dpkg --print-architecture)
