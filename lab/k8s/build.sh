@@ -168,6 +168,7 @@ gen_openapi() {
   install -d "$K8S_CACHE/gen"
   in_gopath nice -n 10 go build -p 2 -o "$K8S_CACHE/gen/openapi-gen" ./vendor/k8s.io/kube-openapi/cmd/openapi-gen ||
     die "go build openapi-gen failed"
+  # shellcheck disable=SC2016 # expanded by the inner bash
   dirs=$(in_gopath bash -c '
     hack/make-rules/helpers/cache_go_dirs.sh "$0" |
       xargs -I{} find {} -maxdepth 1 -type f -name "*.go" | xargs grep --color=never -l "^// *+k8s:" |

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared by lab/k8s/*.sh: versions, cache layout, step timing, a private apt for fetching from Debian.
 K8S_LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$K8S_LAB_DIR/../.." && pwd)

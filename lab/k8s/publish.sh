@@ -282,6 +282,7 @@ image_root() {
     kube-proxy)
       # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...).
       x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
+      # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
       mmdebstrap --quiet --variant=minbase --include="$KUBE_PROXY_PACKAGES" \
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \

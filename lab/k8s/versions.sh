@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The one knob: KHA_K8S_VERSION (upstream Kubernetes version, without the "v").
 # Everything else (which Debian source package carries it, which Go builds it, the package revision, the
 # expected upstream tree) follows from it here. To move to a newer Kubernetes, add a case below and build.
@@ -24,7 +24,7 @@ case "$KHA_K8S_VERSION" in
     ;;
   *)
     echo "versions.sh: no recipe for Kubernetes $KHA_K8S_VERSION (add one to lab/k8s/versions.sh)" >&2
-    return 1 2>/dev/null || exit 1
+    return 1
     ;;
 esac
 
