@@ -1,0 +1,143 @@
+"""container_runtime on lab nodes: containerd 1.6/1.7 and Docker 20.10 configured for the lab and working.
+
+The lab registry 172.30.0.2:5000 holds kha-test/busybox:1 (pushed by prepare.yml); pulls go through the
+configured paths: the insecure registry itself, and registry.kha-lab.test, which only resolves to an image
+through its mirror (the lab registry).
+"""
+
+import json
+import os
+import subprocess
+import tomllib
+
+import pytest
+
+IMAGE = "kha-test/busybox:1"
+SANDBOX = "172.30.0.2:5000/k8s/pause:3.2"  # image repository of the scenario + kubeadm 1.20's pause tag
+CONTAINERD_NODES = {"cr-containerd", "cr-containerd-trixie"}
+
+
+def name(host):
+    return host.backend.get_hostname()
+
+
+@pytest.fixture
+def containerd_host(host):
+    if name(host) not in CONTAINERD_NODES:
+        pytest.skip("docker node")
+    return host
+
+
+@pytest.fixture
+def docker_host(host):
+    if name(host) != "cr-docker":
+        pytest.skip("containerd node")
+    return host
+
+
+# --- containerd ------------------------------------------------------------------------------------------
+def test_containerd_running_enabled_and_answering(containerd_host):
+    svc = containerd_host.service("containerd")
+    assert svc.is_running and svc.is_enabled
+    out = containerd_host.check_output("ctr version")
+    assert "Server:" in out and "Version:" in out
+
+
+def test_containerd_config_layout_and_values(containerd_host):
+    config = tomllib.loads(containerd_host.file("/etc/containerd/config.toml").content_string)
+    version = containerd_host.check_output("containerd --version")
+    assert " 1." in version  # Debian ships containerd 1.x: config version 2
+    assert config["version"] == 2
+    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False  # cgroupfs, as configured
+    assert cri["restrict_oom_score_adj"] is True
+    assert cri["sandbox_image"] == SANDBOX
+    assert cri["registry"]["config_path"] == "/etc/containerd/certs.d"
+    assert cri["cni"]["bin_dir"] == "/opt/cni/bin"
+    assert config["disabled_plugins"] == []
+
+
+def test_running_containerd_loaded_the_config(containerd_host):
+    # The CRI plugin logs its effective configuration at start: the running daemon has ours.
+    lines = containerd_host.check_output("journalctl --no-pager -u containerd -o cat | grep 'Start cri plugin with config'")
+    last = lines.splitlines()[-1]
+    for expected in ("RestrictOOMScoreAdj:true", "ConfigPath:/etc/containerd/certs.d", f"SandboxImage:{SANDBOX}",
+                     "SystemdCgroup:false"):
+        assert expected in last, expected
+
+
+def test_registry_hosts_files(containerd_host):
+    d = "/etc/containerd/certs.d"
+    lab = tomllib.loads(containerd_host.file(f"{d}/172.30.0.2:5000/hosts.toml").content_string)
+    assert lab["server"] == "http://172.30.0.2:5000"
+    assert lab["host"]["http://172.30.0.2:5000"] == {"capabilities": ["pull", "resolve", "push"], "skip_verify": True}
+    mirrored = tomllib.loads(containerd_host.file(f"{d}/registry.kha-lab.test/hosts.toml").content_string)
+    assert mirrored["server"] == "https://registry.kha-lab.test"
+    assert mirrored["host"]["http://172.30.0.2:5000"] == {"capabilities": ["pull", "resolve"], "skip_verify": True}
+    hub = tomllib.loads(containerd_host.file(f"{d}/docker.io/hosts.toml").content_string)
+    assert hub["server"] == "https://registry-1.docker.io"
+    assert list(hub["host"]) == ["http://172.30.0.2:5000"]
+
+
+def test_pull_from_the_insecure_lab_registry(containerd_host):
+    cmd = f"ctr -n k8s.io images pull --hosts-dir /etc/containerd/certs.d 172.30.0.2:5000/{IMAGE}"
+    assert containerd_host.run(cmd).rc == 0
+
+
+def test_pull_through_the_mirror_and_run(containerd_host):
+    ref = f"registry.kha-lab.test/{IMAGE}"
+    pull = containerd_host.run(f"ctr -n k8s.io images pull --hosts-dir /etc/containerd/certs.d {ref}")
+    assert pull.rc == 0, pull.stderr
+    run = containerd_host.run(f"ctr -n k8s.io run --rm {ref} kha-verify-{os.getpid()} /bin/busybox echo kha-ok")
+    assert run.rc == 0, run.stderr
+    assert run.stdout.strip() == "kha-ok"
+
+
+def test_crictl_config_only_where_crictl_is(containerd_host):
+    crictl_yaml = containerd_host.file("/etc/crictl.yaml")
+    if name(containerd_host) == "cr-containerd":  # prepare.yml put a crictl stand-in there
+        assert "runtime-endpoint: unix:///run/containerd/containerd.sock" in crictl_yaml.content_string
+        assert containerd_host.check_output("crictl") == crictl_yaml.content_string.rstrip("\n")
+    else:
+        assert not crictl_yaml.exists
+
+
+# --- docker ----------------------------------------------------------------------------------------------
+def test_docker_running_with_configured_daemon(docker_host):
+    assert docker_host.service("docker").is_running and docker_host.service("docker").is_enabled
+    daemon = json.loads(docker_host.file("/etc/docker/daemon.json").content_string)
+    assert daemon["exec-opts"] == ["native.cgroupdriver=cgroupfs"]
+    assert daemon["log-opts"] == {"max-size": "100m", "max-file": "5"}
+    assert daemon["insecure-registries"] == ["172.30.0.2:5000"]
+    assert daemon["registry-mirrors"] == ["http://172.30.0.2:5000"]
+    info = json.loads(docker_host.check_output("docker info --format '{{json .}}'"))
+    assert info["CgroupDriver"] == "cgroupfs"
+    assert "http://172.30.0.2:5000/" in info["RegistryConfig"]["Mirrors"]
+    assert "172.30.0.2:5000" in info["RegistryConfig"]["IndexConfigs"]
+    assert info["RegistryConfig"]["IndexConfigs"]["172.30.0.2:5000"]["Secure"] is False
+
+
+def test_docker_pulls_and_runs_from_the_lab_registry(docker_host):
+    run = docker_host.run(f"docker run --rm 172.30.0.2:5000/{IMAGE} /bin/busybox echo kha-ok")
+    assert run.rc == 0, run.stderr
+    assert run.stdout.strip().endswith("kha-ok")
+
+
+def test_docker_node_has_no_containerd_cri_config_of_ours(docker_host):
+    # Kubernetes 1.20 with docker uses the kubelet's dockershim: no cri-dockerd, no hosts.toml.
+    assert not docker_host.file("/etc/systemd/system/cri-docker.service").exists
+    assert not docker_host.file("/etc/containerd/certs.d").exists
+
+
+# --- the whole play --------------------------------------------------------------------------------------
+def test_check_mode_on_converged_hosts_changes_nothing():
+    """--check --diff on the converged nodes: passes, and reports no change on any host."""
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "--inventory", inventory, playbook],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    recap = [line for line in proc.stdout.splitlines() if ": ok=" in line]
+    assert len(recap) == 3, recap
+    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
