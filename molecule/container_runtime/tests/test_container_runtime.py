@@ -59,7 +59,8 @@ def test_containerd_config_layout_and_values(containerd_host):
 
 def test_running_containerd_loaded_the_config(containerd_host):
     # The CRI plugin logs its effective configuration at start: the running daemon has ours.
-    lines = containerd_host.check_output("journalctl --no-pager -u containerd -o cat | grep 'Start cri plugin with config'")
+    journal = "journalctl --no-pager -u containerd -o cat | grep 'Start cri plugin with config'"
+    lines = containerd_host.check_output(journal)
     last = lines.splitlines()[-1]
     for expected in ("RestrictOOMScoreAdj:true", "ConfigPath:/etc/containerd/certs.d", f"SandboxImage:{SANDBOX}",
                      "SystemdCgroup:false"):
