@@ -16,7 +16,7 @@
 # Results: $K8S_CACHE/bin/{kubeadm,kubelet,kubectl,kube-apiserver,kube-controller-manager,kube-scheduler,
 # kube-proxy,pause}.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap print_times EXIT
 
 K8S_BINARIES=(kubeadm kubectl kubelet kube-scheduler kube-proxy kube-controller-manager kube-apiserver)

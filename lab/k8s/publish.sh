@@ -14,7 +14,7 @@
 #    CoreDNS is NOT built: Debian has no coredns source or binary package (checked bookworm..sid).
 # Idempotent: .debs and images are cached by content hash; publishing and pushing skip what is current.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 trap print_times EXIT
 
 BIN_DIR=$K8S_CACHE/bin
