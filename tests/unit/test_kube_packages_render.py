@@ -96,7 +96,7 @@ MADISON_UPSTREAM = """\
 
 def _resolve(role: RoleVars, madison: str) -> dict:
     """What the role's loop of set_fact builds, package by package."""
-    step = role.task("install-Debian.yml", "Resolve the exact package versions")
+    step = role.task("resolve-Debian.yml", "Resolve the exact package versions")
     result: dict = {}
     for name in role["kube_packages_names"]:
         local = RoleVars(role.role, **{**role.raw, "item": name, "__kube_packages_resolved": result,
