@@ -354,7 +354,7 @@ def inventory_report(
         raise PreflightInputError(f"preflight_inventory_report expects host -> summary, got {type(hosts).__name__}")
     errors: list[str] = []
     warnings: list[str] = []
-    cp = [h for h in (control_plane or [])]
+    cp = list(control_plane or [])
 
     _check_unique(hosts, errors, warnings)
 

@@ -252,14 +252,14 @@ def test_hosts_toml_for_the_tutorials_mirrors_and_insecure_registries():
     assert list(hub["host"]) == ["https://mirror-a.example.internal", "http://mirror-b.example.internal:5000"]
     assert hub["host"]["https://mirror-a.example.internal"] == {"capabilities": ["pull", "resolve"]}
     assert hub["host"]["http://mirror-b.example.internal:5000"]["skip_verify"] is True  # an insecure host
-    _, k8s = _hosts(role, "registry.k8s.io")
+    _text, k8s = _hosts(role, "registry.k8s.io")
     assert k8s == {"server": "https://registry.k8s.io",
                    "host": {"https://k8s-mirror.example.internal": {"capabilities": ["pull", "resolve"]}}}
-    _, harbor = _hosts(role, "harbor.example.internal:8443")
+    _text, harbor = _hosts(role, "harbor.example.internal:8443")
     assert harbor == {"server": "https://harbor.example.internal:8443",
                       "host": {"https://harbor.example.internal:8443": {
                           "capabilities": ["pull", "resolve", "push"], "skip_verify": True}}}
-    _, lab = _hosts(role, "172.30.0.2:5000")
+    _text, lab = _hosts(role, "172.30.0.2:5000")
     assert lab["server"] == "http://172.30.0.2:5000"
 
 
@@ -267,18 +267,22 @@ def test_stale_hosts_files_are_the_unconfigured_ones():
     wanted = task("containerd.yml", "Remove the ones of registries no longer configured")["loop"]
     found = {"files": [{"path": "/etc/containerd/certs.d/docker.io/hosts.toml"},
                        {"path": "/etc/containerd/certs.d/quay.io/hosts.toml"}]}
-    role = runtime(container_runtime_registry_mirrors={"docker.io": ["https://m.example.internal"]},
-                __container_runtime_hosts_found=found)
+    role = runtime(
+        container_runtime_registry_mirrors={"docker.io": ["https://m.example.internal"]},
+        __container_runtime_hosts_found=found,
+    )
     assert role.expr(wanted) == ["/etc/containerd/certs.d/quay.io/hosts.toml"]
 
 
 # --- docker ------------------------------------------------------------------------------------------------
 def test_daemon_json():
-    role = runtime(container_runtime_engine="docker",
-                container_runtime_registry_mirrors={"docker.io": ["https://mirror.example.internal"],
-                                                    "quay.io": ["https://q.example.internal"]},
-                container_runtime_insecure_registries=["10.0.0.5:5000"],
-                container_runtime_docker_daemon_options={"log-opts": {"max-size": "10m"}, "live-restore": True})
+    role = runtime(
+        container_runtime_engine="docker",
+        container_runtime_registry_mirrors={"docker.io": ["https://mirror.example.internal"],
+                                            "quay.io": ["https://q.example.internal"]},
+        container_runtime_insecure_registries=["10.0.0.5:5000"],
+        container_runtime_docker_daemon_options={"log-opts": {"max-size": "10m"}, "live-restore": True},
+    )
     daemon = json.loads(role.render("docker/daemon.json.j2"))
     assert daemon == {
         "exec-opts": ["native.cgroupdriver=systemd"],
@@ -380,11 +384,13 @@ def test_upstream_apt_source(facts, url, line):
     assert role["__container_runtime_upstream_base"] == line.split()[3]
 
 
-@pytest.mark.parametrize(("distribution", "directory"), [("Rocky", "centos"), ("AlmaLinux", "centos"),
-                                                          ("RedHat", "rhel"), ("Fedora", "fedora")])
+@pytest.mark.parametrize(
+    ("distribution", "directory"),
+    [("Rocky", "centos"), ("AlmaLinux", "centos"), ("RedHat", "rhel"), ("Fedora", "fedora")],
+)
 def test_upstream_dnf_repository(distribution, directory):
     role = runtime("RedHat", {"distribution": distribution, "distribution_major_version": "9"},
-                container_runtime_package_source="upstream")
+                   container_runtime_package_source="upstream")
     assert role["__container_runtime_upstream_repo_file"] == "/etc/yum.repos.d/docker-ce.repo"
     repo = configparser.ConfigParser(interpolation=None)
     repo.read_string(role.render(role["__container_runtime_upstream_repo_template"]))

@@ -25,6 +25,7 @@ for name in kubelet kubeadm kubectl; do
   install -d "$root/DEBIAN" "$root/usr/bin"
   case $name in
     kubelet)
+      # shellcheck disable=SC2016  # the $ in the script text is for the generated script, not this one
       printf '#!/bin/sh\n# kube_packages scenario TEST PACKAGE, not a kubelet.\necho "Kubernetes v%s (kha test package)"\n[ "${1:-}" = --version ] && exit 0\nexit 1\n' "$VERSION" >"$root/usr/bin/kubelet"
       install -d "$root/lib/systemd/system"
       printf '[Unit]\nDescription=kubelet TEST PACKAGE (kube_packages scenario)\n\n[Service]\nExecStart=/usr/bin/kubelet\nRestart=always\nRestartSec=10\n\n[Install]\nWantedBy=multi-user.target\n' \
