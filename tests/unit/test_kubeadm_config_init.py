@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from ansible.plugins.filter.core import combine, to_nice_yaml
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "kubeadm_init"
 
@@ -30,6 +31,8 @@ def render(**overrides) -> list[dict]:
     )
     env.filters["to_json"] = json.dumps
     env.filters["regex_replace"] = _regex_replace
+    env.filters["combine"] = combine  # Ansible's own, as the role uses them
+    env.filters["to_nice_yaml"] = to_nice_yaml
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables.update(
         kubeadm_init_node_name="cp1",
@@ -172,6 +175,42 @@ def test_ipvs_adds_kube_proxy_configuration(version):
     assert proxy["apiVersion"] == "kubeproxy.config.k8s.io/v1alpha1"
     assert proxy["mode"] == "ipvs"
     assert proxy["ipvs"]["strictARP"] is True
+
+
+@pytest.mark.parametrize("version", ["1.20.2", "1.28.4", "1.32.0"])
+def test_kube_proxy_config_is_merged_over_the_mode(version):
+    docs = by_kind(
+        render(
+            kubeadm_init_kubernetes_version=version,
+            kubeadm_init_kube_proxy_mode="ipvs",
+            kubeadm_init_kube_proxy_config={"conntrack": {"maxPerCore": 0}, "ipvs": {"scheduler": "wrr"}},
+        )
+    )
+    assert docs["KubeProxyConfiguration"] == {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": "ipvs",
+        "ipvs": {"strictARP": True, "scheduler": "wrr"},  # recursive: the mode's strictARP stays
+        "conntrack": {"maxPerCore": 0},
+    }
+
+
+def test_kube_proxy_config_alone_keeps_iptables_mode_implicit():
+    docs = by_kind(render(kubeadm_init_kube_proxy_config={"conntrack": {"maxPerCore": 0}}))
+    assert docs["KubeProxyConfiguration"]["conntrack"] == {"maxPerCore": 0}
+    assert "mode" not in docs["KubeProxyConfiguration"]
+
+
+def test_kubelet_config_is_merged_and_the_cgroup_driver_kept_unless_overridden():
+    kubelet = by_kind(render(kubeadm_init_cgroup_driver="cgroupfs", kubeadm_init_kubelet_config={"maxPods": 200}))[
+        "KubeletConfiguration"
+    ]
+    assert kubelet == {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "cgroupfs",
+        "maxPods": 200,
+    }
 
 
 def test_extra_sans_keep_endpoint_first_and_unique():
