@@ -1,0 +1,164 @@
+"""HA end to end on real Kubernetes: nodes Ready, etcd members, API through the VIP, no secret in the logs,
+failover of the VIP holder. Cluster-wide checks run once, through `docker exec` on the lab nodes (this
+controller has the docker CLI); the failover test stops a node container, so it runs last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+testinfra_hosts = ["ansible://cp1"]
+
+PREFIX = "kha-mol-ha-"
+CONTROL_PLANE = ["cp1", "cp2", "cp3"]
+NODES = ["cp1", "cp2", "cp3", "w1"]
+VIP = "172.30.6.10"
+PORT = 8443
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+ETCD_CERTS = (
+    "--cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt "
+    "--key /etc/kubernetes/pki/etcd/healthcheck-client.key"
+)
+
+
+def on(node: str, script: str, check: bool = True, timeout: int = 60) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        ["docker", "exec", PREFIX + node, "bash", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"{node}: {script!r} exited {result.returncode}: {result.stdout}\n{result.stderr}")
+    return result
+
+
+def kubectl_via_vip(node: str, args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return on(
+        node,
+        f"kubectl --kubeconfig=/etc/kubernetes/admin.conf --server=https://{VIP}:{PORT} --request-timeout=5s {args}",
+        check=check,
+    )
+
+
+def test_all_nodes_ready_through_the_vip():
+    out = kubectl_via_vip("cp1", "get nodes -o json").stdout
+    items = json.loads(out)["items"]
+    ready = {
+        item["metadata"]["name"]: next(c["status"] for c in item["status"]["conditions"] if c["type"] == "Ready")
+        for item in items
+    }
+    print(kubectl_via_vip("cp1", "get nodes -o wide").stdout)
+    assert ready == {name: "True" for name in NODES}
+    roles = {item["metadata"]["name"]: item["metadata"]["labels"] for item in items}
+    for name in CONTROL_PLANE:
+        assert "node-role.kubernetes.io/master" in roles[name] or "node-role.kubernetes.io/control-plane" in roles[name]
+
+
+def test_three_healthy_etcd_members():
+    members = json.loads(
+        on("cp1", f"curl -sS {ETCD_CERTS} -X POST -d '{{}}' https://127.0.0.1:2379/v3/cluster/member/list").stdout
+    )["members"]
+    print("etcd members:", sorted(m.get("name", "?") for m in members))
+    assert sorted(m.get("name") for m in members) == CONTROL_PLANE
+    for node in CONTROL_PLANE:
+        health = json.loads(on(node, f"curl -sS {ETCD_CERTS} https://127.0.0.1:2379/health").stdout)
+        assert health["health"] in (True, "true"), (node, health)
+
+
+def test_every_api_server_and_the_vip_answer_healthz():
+    for node in NODES:
+        # from every node, through the VIP, verified against the cluster CA
+        cafile = "/etc/kubernetes/pki/ca.crt"
+        assert on(node, f"curl -sS --max-time 5 --cacert {cafile} https://{VIP}:{PORT}/healthz").stdout == "ok"
+    for index, node in enumerate(CONTROL_PLANE, start=11):
+        assert (
+            on(node, f"curl -sS --cacert /etc/kubernetes/pki/ca.crt https://172.30.6.{index}:6443/healthz").stdout
+            == "ok"
+        )
+
+
+def test_vip_held_by_exactly_one_node():
+    holders = [node for node in CONTROL_PLANE if f"inet {VIP}/" in on(node, "ip -o -4 addr show").stdout]
+    print("VIP holder:", holders)
+    assert len(holders) == 1
+
+
+def _secrets() -> dict[str, str]:
+    """The real secret values, read from the cluster and the nodes after the runs."""
+    scenario = yaml.safe_load((Path(__file__).resolve().parents[1] / "molecule.yml").read_text())
+    secrets: dict[str, str] = {
+        "vrrp password": scenario["provisioner"]["inventory"]["group_vars"]["all"]["kha_vrrp_password"]
+    }
+    expired = EPHEMERAL / "expired-tokens.txt"
+    for n, token in enumerate(expired.read_text().split()):
+        secrets[f"expired bootstrap token {n}"] = token
+        secrets[f"expired bootstrap token secret {n}"] = token.split(".")[1]
+    listed = on("cp1", "kubeadm token list -o json").stdout
+    for n, token in enumerate(re.findall(r'"token": *"([a-z0-9]{6}\.[a-z0-9]{16})"', listed)):
+        secrets[f"bootstrap token {n}"] = token
+        secrets[f"bootstrap token secret {n}"] = token.split(".")[1]
+    for node in NODES:
+        conf = on(node, "cat /etc/kubernetes/kubeadm-join.yaml", check=False).stdout
+        for key in re.findall(r'certificateKey: "?([0-9a-f]{64})', conf):
+            secrets[f"certificate key used by {node}"] = key
+        for token in re.findall(r'token: "?([a-z0-9]{6}\.[a-z0-9]{16})', conf):
+            secrets[f"bootstrap token used by {node}"] = token
+    for path in ["pki/ca.key", "pki/sa.key", "pki/front-proxy-ca.key", "pki/etcd/ca.key", "pki/apiserver.key"]:
+        body = "".join(on("cp1", f"cat /etc/kubernetes/{path}").stdout.splitlines()[1:-1])
+        secrets[f"private key {path}"] = body[40:100]  # a slice of the base64 body: enough to be unique
+    admin = on("cp1", "cat /etc/kubernetes/admin.conf").stdout
+    secrets["admin.conf client key"] = re.search(r"client-key-data: (\S+)", admin).group(1)[40:100]
+    return secrets
+
+
+def test_no_secret_in_the_vvv_logs():
+    logs = [EPHEMERAL / "ansible.log", EPHEMERAL / "prepare-site.out"]
+    text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+    print(f"searched {len(text)} characters of -vvv output in {[p.name for p in logs if p.exists()]}")
+    assert len(text) > 100_000, "the -vvv logs are missing or too short to prove anything"
+    assert "kubeadm join" in text or "kubeadm_join" in text
+    secrets = _secrets()
+    print(f"{len(secrets)} secret values checked: {sorted(secrets)}")
+    assert any(name.startswith("certificate key used by") for name in secrets)
+    assert any(name.startswith("expired bootstrap token ") for name in secrets)
+    leaked = sorted(name for name, value in secrets.items() if value and value in text)
+    assert not leaked, f"secrets found in the logs: {leaked}"
+
+
+def test_failover_of_the_vip_holder():
+    holders = [node for node in CONTROL_PLANE if f"inet {VIP}/" in on(node, "ip -o -4 addr show").stdout]
+    assert len(holders) == 1
+    holder = holders[0]
+    other = next(node for node in CONTROL_PLANE if node != holder)
+    subprocess.run(["docker", "stop", "-t", "5", PREFIX + holder], check=True, capture_output=True)
+    try:
+        start = time.monotonic()
+        answered = None
+        while time.monotonic() - start < 90:
+            result = kubectl_via_vip(other, "get nodes", check=False)
+            if result.returncode == 0:
+                answered = result.stdout
+                break
+            time.sleep(1)
+        elapsed = time.monotonic() - start
+        print(
+            f"stopped {holder} (VIP holder); `kubectl get nodes` through the VIP answered"
+            f" from {other} after {elapsed:.1f} s"
+        )
+        print(answered)
+        assert answered is not None, f"the API did not answer through the VIP within 90 s after stopping {holder}"
+        new_holders = [n for n in CONTROL_PLANE if n != holder and f"inet {VIP}/" in on(n, "ip -o -4 addr show").stdout]
+        print("new VIP holder:", new_holders)
+        assert len(new_holders) == 1
+    finally:
+        subprocess.run(["docker", "start", PREFIX + holder], check=False, capture_output=True)

@@ -1,0 +1,65 @@
+"""The playbooks hand the roles only variables the roles declare.
+
+site.yml (and the playbooks importing it) maps the cluster-wide kha_* inventory variables to role variables. A
+role variable spelt differently from the role's meta/argument_specs.yml is silently ignored by Ansible and only
+shows as a missing required argument, or worse as a default used instead, on real hosts. Checked here for every
+role reference in playbooks/: include_role/import_role tasks and play-level roles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
+PREFIX = "kubeadm_ha.cluster."
+
+
+def _role_options(role: str) -> dict:
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    options = {}
+    for entry in spec["argument_specs"].values():
+        options.update(entry.get("options") or {})
+    return options
+
+
+def _references(playbook: Path):
+    """(role, vars, where) for every role a playbook runs."""
+    for play in yaml.safe_load(playbook.read_text()) or []:
+        for role in play.get("roles", []) or []:
+            name = role["role"] if isinstance(role, dict) else role
+            yield name, (role.get("vars") or {}) if isinstance(role, dict) else {}, f"{playbook.name}: {play['name']}"
+        for task in (play.get("tasks") or []) + (play.get("pre_tasks") or []) + (play.get("post_tasks") or []):
+            for action in ("ansible.builtin.include_role", "ansible.builtin.import_role"):
+                if action in task:
+                    yield task[action]["name"], task.get("vars") or {}, f"{playbook.name}: {task['name']}"
+
+
+REFERENCES = [ref for playbook in PLAYBOOKS for ref in _references(playbook)]
+
+
+def test_the_playbooks_run_roles():
+    roles = {name for name, _vars, _where in REFERENCES}
+    wanted = ("preflight", "container_runtime", "kube_packages", "lb", "kubeadm_init", "cni", "join")
+    assert {PREFIX + r for r in wanted} <= roles
+
+
+@pytest.mark.parametrize(("role", "variables", "where"), REFERENCES, ids=[f"{w} -> {r}" for r, _v, w in REFERENCES])
+def test_every_variable_handed_to_a_role_is_one_it_declares(role, variables, where):
+    assert role.startswith(PREFIX), f"{where}: roles are referenced by FQCN ({role})"
+    short = role[len(PREFIX):]
+    options = _role_options(short)
+    unknown = sorted(name for name in variables if name.startswith(short + "_") and name not in options)
+    assert not unknown, f"{where}: {role} declares no {unknown}"
+    foreign = sorted(name for name in variables if not name.startswith(short + "_") and not name.startswith("__"))
+    assert not foreign, f"{where}: variables not of {role}: {foreign}"
+
+
+@pytest.mark.parametrize(("role", "variables", "where"), REFERENCES, ids=[f"{w} -> {r}" for r, _v, w in REFERENCES])
+def test_every_required_role_variable_is_handed_over(role, variables, where):
+    options = _role_options(role[len(PREFIX):])
+    missing = sorted(name for name, spec in options.items() if spec.get("required") and name not in variables)
+    assert not missing, f"{where}: {role} requires {missing}"
