@@ -1,4 +1,4 @@
-"""container_runtime on lab nodes: containerd 1.6/1.7 and Docker 20.10 configured for the lab and working.
+"""container_runtime on lab nodes: containerd 1.6/1.7, Docker 20.10 + cri-dockerd (a stand-in) configured and working.
 
 The lab registry 172.30.0.2:5000 holds kha-test/busybox:1 (pushed by prepare.yml); pulls go through the
 configured paths: the insecure registry itself, and registry.kha-lab.test, which only resolves to an image
@@ -124,9 +124,18 @@ def test_docker_pulls_and_runs_from_the_lab_registry(docker_host):
     assert run.stdout.strip().endswith("kha-ok")
 
 
-def test_docker_node_has_no_containerd_cri_config_of_ours(docker_host):
-    # Kubernetes 1.20 with docker uses the kubelet's dockershim: no cri-dockerd, no hosts.toml.
-    assert not docker_host.file("/etc/systemd/system/cri-docker.service").exists
+def test_cri_dockerd_installed_and_serving_the_socket(docker_host):
+    # Kubernetes 1.30 with docker: cri-dockerd. The binary is the scenario's STAND-IN (files/build-cri-dockerd-stub.sh),
+    # installed by the role from a release-shaped archive, checked against its .sha256, run by the role's units.
+    assert "kha test stub" in docker_host.check_output("/usr/local/bin/cri-dockerd --version")
+    for unit in ("cri-docker.socket", "cri-docker.service"):
+        assert docker_host.service(unit).is_running and docker_host.service(unit).is_enabled, unit
+    assert docker_host.file("/run/cri-dockerd.sock").is_socket
+    args = docker_host.file("/run/kha-cri-dockerd-stub.args").content_string.split()
+    assert args[:2] == ["--container-runtime-endpoint", "fd://"]
+    assert "--pod-infra-container-image=172.30.0.2:5000/k8s/pause:3.9" in args  # kubeadm 1.30's pause tag
+    assert "--network-plugin=cni" in args and "--cni-bin-dir=/opt/cni/bin" in args
+    # No containerd CRI configuration of ours on a docker node.
     assert not docker_host.file("/etc/containerd/certs.d").exists
 
 
