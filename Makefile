@@ -6,12 +6,12 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv lab-up lab-down lab-clean k8s demo demo-down test lint sanity unit build molecule
+.PHONY: help venv lab-up lab-down lab-clean k8s demo demo-down bench test lint sanity unit build molecule
 
 help:
 	@echo "make demo      bring up the lab (3 control-plane + 2 workers) and run site.yml -i inventories/lab"
 	@echo "make test      every gate: lint, sanity, unit tests, build, Molecule scenarios (what CI runs)"
-	@echo "make lab-up / lab-down / lab-clean, make venv, make k8s, make lint|sanity|unit|build|molecule"
+	@echo "make lab-up / lab-down / lab-clean, make venv, make k8s, make bench, make lint|sanity|unit|build|molecule"
 
 # The virtualenv is rebuilt when requirements.txt changes. The .collections link makes this checkout the
 # installed collection kubeadm_ha.cluster for every ansible command run from here (see ansible.cfg).
@@ -47,6 +47,10 @@ demo: lab-up k8s
 	ansible-playbook playbooks/show_nodes.yml -i inventories/lab
 
 demo-down: lab-down
+
+# A measurement, not a test: fresh deploy + no-change re-run of the demo lab, table in docs/benchmark.md.
+bench: venv
+	lab/bench.sh
 
 test: venv
 	tests/run-all.sh
