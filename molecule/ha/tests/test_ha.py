@@ -122,7 +122,7 @@ def _secrets() -> dict[str, str]:
 
 
 def test_no_secret_in_the_vvv_logs():
-    logs = [EPHEMERAL / "ansible.log", EPHEMERAL / "prepare-site.out"]
+    logs = [EPHEMERAL / "ansible.log", EPHEMERAL / "prepare-check.out", EPHEMERAL / "prepare-site.out"]
     text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
     print(f"searched {len(text)} characters of -vvv output in {[p.name for p in logs if p.exists()]}")
     assert len(text) > 100_000, "the -vvv logs are missing or too short to prove anything"
@@ -133,6 +133,72 @@ def test_no_secret_in_the_vvv_logs():
     assert any(name.startswith("expired bootstrap token ") for name in secrets)
     leaked = sorted(name for name, value in secrets.items() if value and value in text)
     assert not leaked, f"secrets found in the logs: {leaked}"
+
+
+def playbook(name: str, *args: str, log: str) -> tuple[subprocess.CompletedProcess, dict[str, dict[str, int]]]:
+    """ansible-playbook <project>/<name> against the scenario's inventory; the result and its PLAY RECAP."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("needs Molecule's environment (run with `molecule verify -s ha`)")
+    project = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_VERBOSITY="0")
+    env.pop("ANSIBLE_LOG_PATH", None)
+    result = subprocess.run(
+        ["ansible-playbook", "-i", str(Path(inventory).parent), *args, str(project / name)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    (EPHEMERAL / log).write_text(result.stdout + result.stderr)
+    recap = {
+        host: {"ok": int(ok), "changed": int(changed), "failed": int(failed)}
+        for host, ok, changed, failed in re.findall(
+            r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", result.stdout, re.M
+        )
+    }
+    print("\n".join(line for line in result.stdout.splitlines() if " : ok=" in line))
+    return result, recap
+
+
+def test_check_mode_on_the_finished_cluster_changes_nothing():
+    """`site.yml --check --diff` on the running cluster: runs clean, reports no change on any node."""
+    result, recap = playbook("site.yml", "--check", "--diff", log="check-mode.out")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert sorted(recap) == sorted(NODES)
+    changed = {host: r["changed"] for host, r in recap.items() if r["changed"]}
+    assert not changed, f"check mode reports changes on a finished cluster: {changed}"
+
+
+def _node_names() -> list[str]:
+    return sorted(kubectl_via_vip("cp1", "get nodes -o jsonpath='{.items[*].metadata.name}'").stdout.split())
+
+
+def test_reset_a_worker_then_join_it_again():
+    """reset.yml refuses without confirmation; with it, w1 leaves the cluster and is clean; add_nodes.yml
+    joins it again."""
+    result, _recap = playbook("playbooks/reset.yml", "--limit", "w1", log="reset-refused.out")
+    assert result.returncode != 0 and "kha_reset_confirm=yes" in result.stdout
+    assert "w1" in _node_names()
+
+    result, recap = playbook("playbooks/reset.yml", "--limit", "w1", "-e", "kha_reset_confirm=yes", log="reset.out")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["w1"]["changed"] > 0
+    assert _node_names() == sorted(n for n in NODES if n != "w1")
+    assert on("w1", "test -e /etc/kubernetes/kubelet.conf", check=False).returncode != 0
+    assert on("w1", "iptables-save | grep -c -E -- '-j KUBE-|^:KUBE-'", check=False).stdout.strip() == "0"
+    assert on("w1", "test -d /etc/cni/net.d && ! ls /etc/cni/net.d/*.conflist", check=False).returncode == 0
+
+    result, recap = playbook("playbooks/reset.yml", "--limit", "w1", "-e", "kha_reset_confirm=yes", log="reset-2.out")
+    assert result.returncode == 0 and recap["w1"]["changed"] == 0, "a second reset changes nothing"
+
+    result, recap = playbook("playbooks/add_nodes.yml", log="rejoin.out")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["w1"]["changed"] > 0
+    assert {host: r["changed"] for host, r in recap.items() if host != "w1" and r["changed"]} == {}
+    ready = kubectl_via_vip("cp1", "get node w1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'")
+    assert ready.stdout.strip() == "True"
 
 
 def test_failover_of_the_vip_holder():
