@@ -176,8 +176,8 @@ def _node_names() -> list[str]:
 
 
 def test_reset_a_worker_then_join_it_again():
-    """reset.yml refuses without confirmation; with it, w1 leaves the cluster and is clean; add_nodes.yml
-    joins it again."""
+    """reset.yml refuses without confirmation; with it, w1 leaves the cluster and is clean; after the manual
+    clean-up kubeadm suggests (rm -rf /etc/cni/net.d), add_nodes.yml joins it again and it turns Ready."""
     result, _recap = playbook("playbooks/reset.yml", "--limit", "w1", log="reset-refused.out")
     assert result.returncode != 0 and "kha_reset_confirm=yes" in result.stdout
     assert "w1" in _node_names()
@@ -193,6 +193,8 @@ def test_reset_a_worker_then_join_it_again():
     result, recap = playbook("playbooks/reset.yml", "--limit", "w1", "-e", "kha_reset_confirm=yes", log="reset-2.out")
     assert result.returncode == 0 and recap["w1"]["changed"] == 0, "a second reset changes nothing"
 
+    # What `kubeadm reset` tells operators to do by hand; containerd then watches a directory that is gone.
+    on("w1", "rm -rf /etc/cni/net.d")
     result, recap = playbook("playbooks/add_nodes.yml", log="rejoin.out")
     assert result.returncode == 0, result.stdout[-4000:]
     assert recap["w1"]["changed"] > 0
