@@ -220,6 +220,21 @@ class JoinMaterial:
             kubeadm=kubeadm,
         )
 
+    @classmethod
+    def from_init(cls, init: InitOutput) -> JoinMaterial:
+        """The join material of a parsed ``kubeadm init`` output."""
+        return cls(
+            kind="init",
+            api_endpoint=init.api_endpoint,
+            tokens=init.tokens,
+            ca_cert_hashes=init.ca_cert_hashes,
+            certificate_key=init.certificate_key,
+            control_plane_flag=init.control_plane_flag,
+            token_withheld=init.token_withheld,
+            certificate_key_withheld=init.certificate_key_withheld,
+            certificates_uploaded=init.certificates_uploaded,
+        )
+
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
@@ -882,18 +897,7 @@ def parse_kubeadm_output(text: str) -> JoinMaterial:
     """Detect which kubeadm command printed ``text`` and return its join material."""
     kind = _detect(_lines(text))
     if kind == "init":
-        init = parse_init_output(text)
-        return JoinMaterial(
-            kind=kind,
-            api_endpoint=init.api_endpoint,
-            tokens=init.tokens,
-            ca_cert_hashes=init.ca_cert_hashes,
-            certificate_key=init.certificate_key,
-            control_plane_flag=init.control_plane_flag,
-            token_withheld=init.token_withheld,
-            certificate_key_withheld=init.certificate_key_withheld,
-            certificates_uploaded=init.certificates_uploaded,
-        )
+        return JoinMaterial.from_init(parse_init_output(text))
     if kind == "join-command":
         cmd = parse_join_command(text)
         return JoinMaterial(

@@ -251,17 +251,7 @@ def _material(params, stdout, version):
                 "expected the CA certificate hashes kubeadm printed to match %s, found different ones"
                 % params["ca_cert"]
             )
-    return JoinMaterial(
-        kind="init",
-        api_endpoint=init.api_endpoint,
-        tokens=init.tokens,
-        ca_cert_hashes=init.ca_cert_hashes,
-        certificate_key=init.certificate_key,
-        control_plane_flag=init.control_plane_flag,
-        token_withheld=init.token_withheld,
-        certificate_key_withheld=init.certificate_key_withheld,
-        certificates_uploaded=init.certificates_uploaded,
-    )
+    return JoinMaterial.from_init(init)
 
 
 def _secrets_in(stdout):
