@@ -51,8 +51,7 @@ cleanup() {
   if [ "${KHA_K8S_KEEP:-0}" = 1 ]; then
     log "KHA_K8S_KEEP=1: nodes ${NODES[*]} left running"
   else
-    for node in "${NODES[@]}"; do remove_cgroup_root "$node"; done
-    "$LABCTL" node-down "${NODES[@]}" || true
+    "$LABCTL" node-down "${NODES[@]}" || true   # also removes their cgroup roots
   fi
   print_times
   if [ $rc = 0 ]; then
@@ -81,30 +80,6 @@ make_cgroup_root() {
     ls -d /sys/fs/cgroup/*/lab-$1 | wc -l"
 }
 
-# Before a node goes: stop its kubelet, kill what still runs in its cgroup root (the pods), remove the root
-# in every hierarchy the node sees (deepest first). Then, from the host, whatever is left where it can see.
-remove_cgroup_root() {
-  local node=$1 h
-  if container_running "$node"; then
-    on "$node" "systemctl stop kubelet 2>/dev/null
-      for i in 1 2 3 4 5; do
-        procs=\$(find /sys/fs/cgroup/pids/lab-$node -name cgroup.procs -exec cat {} + 2>/dev/null)
-        [ -z \"\$procs\" ] && break
-        kill -9 \$procs 2>/dev/null; sleep 1
-      done
-      for h in /sys/fs/cgroup/*/lab-$node; do find \"\$h\" -depth -type d -exec rmdir {} + 2>/dev/null; done
-      true" || true
-  fi
-  for h in /sys/fs/cgroup/*/lab-"$node"; do
-    if [ -d "$h" ]; then
-      find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
-    fi
-  done
-  return 0
-}
-
-container_running() { [ "$(docker inspect -f '{{ .State.Running }}' "$1" 2>/dev/null || true)" = true ]; }
-
 # What publish.sh puts in place: the packages in the apt repository, every image kubeadm will ask for
 # (but CoreDNS, which the lab cannot build) in the registry.
 check_published() {
@@ -122,25 +97,9 @@ check_published() {
   log "apt repository serves $K8S_PKG_VERSION; registry has the images"
 }
 
-# Every kubelet (cAdvisor) and every node's systemd takes inotify instances, and all containers share the
-# host's per-user limit (default 128): with a few lab nodes up the kubelet dies with "Failed to start cAdvisor
-# inotify_init: too many open files". Raise the host's limit (a runtime sysctl, not persisted; kind does the
-# same) when it is lower than what a node host of a real cluster would have.
-INOTIFY_INSTANCES=8192
-host_inotify() {
-  local cur
-  cur=$(cat /proc/sys/fs/inotify/max_user_instances)
-  if [ "$cur" -lt "$INOTIFY_INSTANCES" ]; then
-    log "raising the host's fs.inotify.max_user_instances from $cur to $INOTIFY_INSTANCES"
-    sysctl -q -w "fs.inotify.max_user_instances=$INOTIFY_INSTANCES"
-  fi
-}
-
+# labctl node-down removes leftover nodes with their cgroup roots; node-up raises the host's inotify limit.
 nodes_up() {
-  host_inotify
   "$LABCTL" image >/dev/null
-  local node
-  for node in "${NODES[@]}"; do remove_cgroup_root "$node"; done
   "$LABCTL" node-down "${NODES[@]}"
   "$LABCTL" node-up "$CP" "$CP_IP"
   "$LABCTL" node-up "$WK" "$WK_IP"
