@@ -121,27 +121,15 @@ def _secrets() -> dict[str, str]:
     return secrets
 
 
-def test_no_secret_in_the_vvv_logs():
-    logs = [EPHEMERAL / "ansible.log", EPHEMERAL / "prepare-check.out", EPHEMERAL / "prepare-site.out"]
-    text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
-    print(f"searched {len(text)} characters of -vvv output in {[p.name for p in logs if p.exists()]}")
-    assert len(text) > 100_000, "the -vvv logs are missing or too short to prove anything"
-    assert "kubeadm join" in text or "kubeadm_join" in text
-    secrets = _secrets()
-    print(f"{len(secrets)} secret values checked: {sorted(secrets)}")
-    assert any(name.startswith("certificate key used by") for name in secrets)
-    assert any(name.startswith("expired bootstrap token ") for name in secrets)
-    leaked = sorted(name for name, value in secrets.items() if value and value in text)
-    assert not leaked, f"secrets found in the logs: {leaked}"
-
-
 def playbook(name: str, *args: str, log: str) -> tuple[subprocess.CompletedProcess, dict[str, dict[str, int]]]:
-    """ansible-playbook <project>/<name> against the scenario's inventory; the result and its PLAY RECAP."""
+    """ansible-playbook <project>/<name> against the scenario's inventory; the result and its PLAY RECAP.
+    The whole output is kept in the ephemeral directory under ``log`` (the secrets test reads it)."""
     inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
     if not inventory:
         pytest.skip("needs Molecule's environment (run with `molecule verify -s ha`)")
     project = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_VERBOSITY="0")
+    # -vvv like every other run of the scenario: test_no_secret_in_the_vvv_logs reads this output too
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_VERBOSITY="3")
     env.pop("ANSIBLE_LOG_PATH", None)
     result = subprocess.run(
         ["ansible-playbook", "-i", str(Path(inventory).parent), *args, str(project / name)],
@@ -201,6 +189,33 @@ def test_reset_a_worker_then_join_it_again():
     assert {host: r["changed"] for host, r in recap.items() if host != "w1" and r["changed"]} == {}
     ready = kubectl_via_vip("cp1", "get node w1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'")
     assert ready.stdout.strip() == "True"
+
+
+def test_no_secret_in_the_vvv_logs():
+    # ansible.log: every Molecule run (prepare, converge, idempotence) at -vvv; the rest: the runs of this file.
+    logs = [
+        EPHEMERAL / name
+        for name in (
+            "ansible.log",
+            "prepare-check.out",
+            "prepare-site.out",
+            "check-mode.out",
+            "reset-refused.out",
+            "reset.out",
+            "reset-2.out",
+            "rejoin.out",
+        )
+    ]
+    text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+    print(f"searched {len(text)} characters of -vvv output in {[p.name for p in logs if p.exists()]}")
+    assert len(text) > 100_000, "the -vvv logs are missing or too short to prove anything"
+    assert "kubeadm join" in text or "kubeadm_join" in text
+    secrets = _secrets()
+    print(f"{len(secrets)} secret values checked: {sorted(secrets)}")
+    assert any(name.startswith("certificate key used by") for name in secrets)
+    assert any(name.startswith("expired bootstrap token ") for name in secrets)
+    leaked = sorted(name for name, value in secrets.items() if value and value in text)
+    assert not leaked, f"secrets found in the logs: {leaked}"
 
 
 def test_failover_of_the_vip_holder():
