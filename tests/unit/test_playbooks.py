@@ -50,7 +50,7 @@ def test_the_playbooks_run_roles():
 @pytest.mark.parametrize(("role", "variables", "where"), REFERENCES, ids=[f"{w} -> {r}" for r, _v, w in REFERENCES])
 def test_every_variable_handed_to_a_role_is_one_it_declares(role, variables, where):
     assert role.startswith(PREFIX), f"{where}: roles are referenced by FQCN ({role})"
-    short = role[len(PREFIX):]
+    short = role[len(PREFIX) :]
     options = _role_options(short)
     unknown = sorted(name for name in variables if name.startswith(short + "_") and name not in options)
     assert not unknown, f"{where}: {role} declares no {unknown}"
@@ -60,6 +60,42 @@ def test_every_variable_handed_to_a_role_is_one_it_declares(role, variables, whe
 
 @pytest.mark.parametrize(("role", "variables", "where"), REFERENCES, ids=[f"{w} -> {r}" for r, _v, w in REFERENCES])
 def test_every_required_role_variable_is_handed_over(role, variables, where):
-    options = _role_options(role[len(PREFIX):])
+    options = _role_options(role[len(PREFIX) :])
     missing = sorted(name for name, spec in options.items() if spec.get("required") and name not in variables)
     assert not missing, f"{where}: {role} requires {missing}"
+
+
+FRONT_DOOR = "check.yml"
+
+
+def _first_import(playbook: Path) -> str | None:
+    first = (yaml.safe_load(playbook.read_text()) or [{}])[0]
+    return first.get("ansible.builtin.import_playbook")
+
+
+@pytest.mark.parametrize("playbook", [p for p in PLAYBOOKS if p.name != FRONT_DOOR], ids=lambda p: p.name)
+def test_every_playbook_starts_with_the_front_door(playbook):
+    """The front door (check.yml) is the first play of every playbook, directly or through site.yml."""
+    seen = []
+    current = playbook
+    while True:
+        target = _first_import(current)
+        assert target, f"{current.name}: the first play must import {FRONT_DOOR} (or site.yml), not run anything"
+        seen.append(target)
+        if target == FRONT_DOOR:
+            break
+        assert target not in seen[:-1] and (ROOT / "playbooks" / target).is_file(), seen
+        current = ROOT / "playbooks" / target
+
+
+def test_the_front_door_checks_every_host_before_the_roles_change_anything():
+    plays = yaml.safe_load((ROOT / "playbooks" / FRONT_DOOR).read_text())
+    assert len(plays) == 1
+    play = plays[0]
+    assert play["hosts"] == "k8s_cluster:kube_lb" and play["any_errors_fatal"] is True
+    assert "always" in play["tags"], "later plays read kha_cluster: the front door must run whatever --tags select"
+    actions = [
+        next(k for k in task if k.startswith(("ansible.builtin.", "kubeadm_ha.cluster."))) for task in play["tasks"]
+    ]
+    assert actions.index("kubeadm_ha.cluster.cluster_facts") < actions.index("ansible.builtin.include_role")
+    assert actions[-1] == "ansible.builtin.fail"

@@ -20,8 +20,12 @@ testinfra_hosts = ["ansible://cp1"]
 PREFIX = "kha-mol-ha-"
 CONTROL_PLANE = ["cp1", "cp2", "cp3"]
 NODES = ["cp1", "cp2", "cp3", "w1"]
-VIP = "172.30.6.10"
+VIP = "172.31.6.10"
 PORT = 8443
+# The cluster network (kha-ha-cluster): every node's address there. Their default routes use kha-lab instead.
+CLUSTER_ADDRESS = {"cp1": "172.31.6.11", "cp2": "172.31.6.12", "cp3": "172.31.6.13", "w1": "172.31.6.21"}
+LAB_ADDRESS = {"cp1": "172.30.6.11", "cp2": "172.30.6.12", "cp3": "172.30.6.13", "w1": "172.30.6.21"}
+SCENARIO = Path(__file__).resolve().parents[1]
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 ETCD_CERTS = (
     "--cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt "
@@ -80,11 +84,33 @@ def test_every_api_server_and_the_vip_answer_healthz():
         # from every node, through the VIP, verified against the cluster CA
         cafile = "/etc/kubernetes/pki/ca.crt"
         assert on(node, f"curl -sS --max-time 5 --cacert {cafile} https://{VIP}:{PORT}/healthz").stdout == "ok"
-    for index, node in enumerate(CONTROL_PLANE, start=11):
-        assert (
-            on(node, f"curl -sS --cacert /etc/kubernetes/pki/ca.crt https://172.30.6.{index}:6443/healthz").stdout
-            == "ok"
-        )
+    for node in CONTROL_PLANE:
+        address = CLUSTER_ADDRESS[node]
+        assert on(node, f"curl -sS --cacert /etc/kubernetes/pki/ca.crt https://{address}:6443/healthz").stdout == "ok"
+
+
+def test_every_node_registers_with_its_cluster_network_address():
+    """Two networks per node, the default route on the other one: kha_node_ip (cp1, cp2, w1) and kha_node_networks
+    (cp3, no kha_node_ip) must reach kubelet --node-ip, the API servers' advertise addresses and the LB backends."""
+    for node in NODES:
+        route = on(node, "ip -4 route show default").stdout
+        assert f"src {LAB_ADDRESS[node]}" in route or "dev eth0" in route, (node, route)
+        assert CLUSTER_ADDRESS[node] not in route, f"{node}: the default route must not use the cluster network"
+    assert not (SCENARIO / "inventory" / "host_vars" / "cp3.yml").exists(), "cp3 must set no kha_node_ip"
+    items = json.loads(kubectl_via_vip("cp1", "get nodes -o json").stdout)["items"]
+    internal = {
+        item["metadata"]["name"]: [a["address"] for a in item["status"]["addresses"] if a["type"] == "InternalIP"]
+        for item in items
+    }
+    print("InternalIP per node:", internal)
+    assert internal == {node: [CLUSTER_ADDRESS[node]] for node in NODES}
+    endpoints = kubectl_via_vip("cp1", "get endpoints kubernetes -o jsonpath='{.subsets[*].addresses[*].ip}'")
+    assert sorted(endpoints.stdout.split()) == sorted(CLUSTER_ADDRESS[n] for n in CONTROL_PLANE)
+    for node in CONTROL_PLANE:
+        haproxy = on(node, "cat /etc/haproxy/haproxy.cfg").stdout
+        for cp in CONTROL_PLANE:
+            assert f"{CLUSTER_ADDRESS[cp]}:6443" in haproxy, (node, cp)
+            assert f"{LAB_ADDRESS[cp]}:6443" not in haproxy, (node, cp)
 
 
 def test_vip_held_by_exactly_one_node():
@@ -95,10 +121,8 @@ def test_vip_held_by_exactly_one_node():
 
 def _secrets() -> dict[str, str]:
     """The real secret values, read from the cluster and the nodes after the runs."""
-    scenario = yaml.safe_load((Path(__file__).resolve().parents[1] / "molecule.yml").read_text())
-    secrets: dict[str, str] = {
-        "vrrp password": scenario["provisioner"]["inventory"]["group_vars"]["all"]["kha_vrrp_password"]
-    }
+    addresses = yaml.safe_load((SCENARIO / "inventory" / "group_vars" / "all" / "lab-addresses.yml").read_text())
+    secrets: dict[str, str] = {"vrrp password": addresses["vault_kha_vrrp_password"]}
     expired = EPHEMERAL / "expired-tokens.txt"
     for n, token in enumerate(expired.read_text().split()):
         secrets[f"expired bootstrap token {n}"] = token
