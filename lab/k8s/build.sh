@@ -21,7 +21,7 @@ trap print_times EXIT
 
 K8S_BINARIES=(kubeadm kubectl kubelet kube-scheduler kube-proxy kube-controller-manager kube-apiserver)
 SRC_DIR=$K8S_CACHE/src
-TREE=$K8S_CACHE/tree/kubernetes-$KHA_K8S_VERSION
+TREE=$K8S_CACHE/tree/kubernetes-$K8S_SOURCE_VERSION
 GOPATH_DIR=$K8S_CACHE/gopath
 BIN_DIR=$K8S_CACHE/bin
 GO_ROOT_BASE=$KHA_LAB_CACHE/go/$GO_SERIES
@@ -33,6 +33,7 @@ export GOCACHE=$KHA_LAB_CACHE/gocache
 # would give, so the binaries do not change from one build to the next.
 recipe() {
   echo "version=$KHA_K8S_VERSION commit=$K8S_GIT_COMMIT orig=$K8S_ORIG_SHA256 go=$GO_SERIES"
+  [ "$K8S_SOURCE_VERSION" = "$KHA_K8S_VERSION" ] || echo "source=$K8S_SOURCE_VERSION (a stamped rebuild)"
   echo "flags=GO111MODULE=off CGO_ENABLED=0 -p 2 -trimpath -ldflags=-s -w -buildid= + version vars"
 }
 

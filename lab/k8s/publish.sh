@@ -12,6 +12,7 @@
 #    etcd-server/etcd-client 3.4 binaries + libc). Nothing is pulled: roots are made from files and Debian
 #    packages, imported with `docker import`, pushed with skopeo (plain HTTP) to 172.30.0.2:5000.
 #    CoreDNS is NOT built: Debian has no coredns source or binary package (checked bookworm..sid).
+# 3. The smoke image of the acceptance check (role verify): Debian's nginx and curl, 172.30.0.2:5000/lab/nginx-smoke.
 # Idempotent: .debs and images are cached by content hash; publishing and pushing skip what is current.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,7 +28,10 @@ MAINTAINER="kubeadm_ha.cluster lab <lab@kha-lab.test>"
 DEBIAN_DEPS=(containernetworking-plugins etcd-server etcd-client libc6)
 # What the kube-proxy image carries besides kube-proxy (upstream's debian-iptables base has these).
 KUBE_PROXY_PACKAGES=iptables,ipset,conntrack,ebtables,kmod,ipvsadm,netbase
-EPOCH=$(stat -c %Y "$K8S_CACHE/tree/kubernetes-$KHA_K8S_VERSION/go.mod" 2>/dev/null || echo 0)
+# The smoke image (inventories/lab/group_vars/all/lab-environment.yml: kha_smoke_image): serves HTTP on :80, has curl.
+SMOKE_PACKAGES=nginx-light,curl,ca-certificates
+SMOKE_IMAGE=${SMOKE_IMAGE:-$LAB_REGISTRY/lab/nginx-smoke:bookworm}
+EPOCH=$(stat -c %Y "$K8S_CACHE/tree/kubernetes-$K8S_SOURCE_VERSION/go.mod" 2>/dev/null || echo 0)
 
 need_built() {
   local b
@@ -294,6 +298,20 @@ image_root() {
       rm -rf "$x"
       install -m 0755 "$BIN_DIR/kube-proxy" "$r/usr/local/bin/kube-proxy"
       ;;
+    nginx-smoke)
+      # Debian's nginx (default site on :80) and curl, for the acceptance check's pod-to-pod requests.
+      x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
+      # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
+      mmdebstrap --quiet --variant=minbase --include="$SMOKE_PACKAGES" \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+        "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
+        { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for nginx-smoke failed"; }
+      install -d "$r"
+      tar -xf "$x/root.tar" -C "$r"
+      rm -rf "$x"
+      ;;
     *) die "no recipe for image $name" ;;
   esac
 }
@@ -309,6 +327,7 @@ image_inputs_hash() {
       etcd) basename -a "$(deb_of etcd-server)" "$(deb_of etcd-client)" "$(deb_of libc6)" ;;
     esac
     [ "$name" = kube-proxy ] && echo "$KUBE_PROXY_PACKAGES $K8S_DEB_SUITE"
+    [ "$name" = nginx-smoke ] && echo "$SMOKE_PACKAGES $K8S_DEB_SUITE"
     declare -f image_root base_files image_config root_tar
   } | sha256sum | cut -c1-16
 }
@@ -318,6 +337,7 @@ image_config() {
   echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   case "$name" in
     pause) echo 'ENTRYPOINT ["/pause"]' ;;
+    nginx-smoke) echo 'CMD ["nginx", "-g", "daemon off;"]' ;;
     etcd) echo 'CMD ["/usr/local/bin/etcd"]' ;;
     *) echo "ENTRYPOINT [\"/usr/local/bin/$name\"]" ;;
   esac
@@ -374,6 +394,7 @@ build_and_push_images() {
   for ref in "${skipped[@]}"; do
     log "NOT built: $ref (Debian has no CoreDNS source or binary package; see docs/kubernetes-in-the-lab.md)"
   done
+  step "image nginx-smoke" build_image "$SMOKE_IMAGE"
 }
 
 main() {

@@ -40,7 +40,9 @@ class ActionModule(ActionBase):
                     hosts.append(host)
         variables = {host: host_inputs(hostvars, host, skip=DERIVED) for host in hosts}
         facts = {host: host_facts(hostvars, host) for host in hosts}
-        report = check_inventory(groups, variables, facts, require_facts=args["require_facts"])
+        manager = self._task.get_variable_manager() if hasattr(self._task, "get_variable_manager") else None
+        extra_vars = list(manager.extra_vars) if manager is not None else None
+        report = check_inventory(groups, variables, facts, require_facts=args["require_facts"], extra_vars=extra_vars)
         for warning in report.warnings:
             display.warning(warning)
         result.update(changed=False, problems=report.errors, cluster=report.cluster)

@@ -73,6 +73,9 @@ _REPO_HOST = (
 _REPO_PATH = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 IMAGE_REPOSITORY_RE = re.compile(rf"^(?:{_REPO_HOST}/)?{_REPO_PATH}(?:/{_REPO_PATH})*$")
 REGISTRY_HOST_RE = re.compile(rf"^{_REPO_HOST}$")
+IMAGE_REF_RE = re.compile(
+    rf"^(?:{_REPO_HOST}/)?{_REPO_PATH}(?:/{_REPO_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?(?:@sha256:[0-9a-f]{{64}})?$"
+)
 URL_RE = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<rest>[^\s]*)$")
 PHASE_RE = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
 PREFLIGHT_CHECK_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
@@ -109,6 +112,7 @@ class Input:
     required: bool = False
     secret: bool = False
     choices: tuple = ()
+    extra_var_only: bool = False  # a play keyword reads it: only an extra variable (-e) reaches it
 
     @property
     def variable(self) -> str:
@@ -160,7 +164,7 @@ INPUTS: dict[str, Input] = {
         Input("registry_mirrors", "dict", {}, "registry host -> list of mirror endpoints"),
         Input("insecure_registries", "list", [], "registries reached over HTTP or without TLS verification"),
         # --- pod network
-        Input("cni", "str", "calico", "the pod network", choices=("calico", "flannel", "lab-bridge")),
+        Input("cni", "str", "calico", "the pod network", choices=("calico", "flannel", "bridge")),
         Input("cni_manifest_url", "str", "", "manifest URL of the CNI (mirror, air-gapped copy)"),
         Input("cni_image_repository", "str", "", "image repository of the CNI"),
         # --- control plane size
@@ -172,8 +176,21 @@ INPUTS: dict[str, Input] = {
         Input("kubeadm_ignore_preflight_errors", "list", [], "kubeadm preflight checks to ignore (never 'all')"),
         Input("kubeadm_init_skip_phases", "list", [], "kubeadm init phases to skip"),
         Input("kubeadm_join_skip_phases", "list", [], "kubeadm join phases to skip"),
+        # --- the acceptance check (site.yml's end, verify.yml)
+        Input("smoke_test", "bool", True, "run the smoke workload of the acceptance check"),
+        Input("smoke_image", "str", "docker.io/library/nginx:1.27", "image of the smoke workload (HTTP on :80, curl or wget)"),
+        # --- day 2
+        Input("cert_renew_threshold_days", "int", 30, "renew_certs.yml: renew what expires within this many days"),
+        Input("etcd_backup_keep", "int", 7, "etcd_backup.yml: snapshots kept on each control-plane node"),
+        Input("etcd_backup_push_command", "list", [], "etcd_backup.yml: command pushing a snapshot elsewhere (path appended)"),
         # --- playbook switches (extra variables)
         Input("reset_confirm", "str", "", "reset.yml: 'yes' confirms the reset"),
+        Input("cert_renew_force", "bool", False, "renew_certs.yml: renew every certificate whatever its expiry"),
+        Input("etcd_restore_confirm", "str", "", "etcd_restore.yml: 'yes' confirms the restore"),
+        Input("etcd_restore_snapshot", "str", "", "etcd_restore.yml: the snapshot file name (default: the newest)"),
+        Input("remove_nodes", "list", [], "remove_nodes.yml: the nodes to remove"),
+        Input("upgrade_worker_batch", "str", "25%", "upgrade.yml: workers upgraded at a time (N or N%; -e only)",
+              extra_var_only=True),
     )
 }
 
@@ -299,7 +316,9 @@ class _Checker:
         *,
         require_facts: bool,
         ignore_interfaces: str,
+        extra_vars: Optional[frozenset] = None,
     ) -> None:
+        self.extra_vars = extra_vars
         self.groups = {name: list(hosts or []) for name, hosts in groups.items()}
         self.variables = variables
         self.facts = facts
@@ -1087,6 +1106,55 @@ class _Checker:
                 "their address in the VIP's network)",
             )
 
+    def check_bridge(self, addresses: dict[str, dict[str, Any]]) -> None:
+        """kha_cni bridge routes each podCIDR via the node's address: every node on one layer-2 network."""
+        if self.values.get("cni") != "bridge":
+            return
+        nets: dict[str, set[str]] = {}
+        for host in self.nodes:
+            entry = addresses.get(host) or {}
+            if entry.get("node_ip"):
+                nets[host] = set(entry.get("networks") or [])
+        if len(nets) < 2:
+            return
+        common = set.intersection(*nets.values())
+        if not common:
+            shown = "; ".join(f"{h} in {_join(sorted(n)) or 'no network'}" for h, n in sorted(nets.items()))
+            self.e("cni", f"bridge routes each node's pod network via the node's address, so every node must be on one "
+                   f"layer-2 network, but {shown}: use calico or flannel across routed networks")
+
+    def check_extra_var_only(self) -> None:
+        for spec in INPUTS.values():
+            if not spec.extra_var_only:
+                continue
+            hosts = [h for h in self.hosts if self._raw(h, spec.name)[0]]
+            if hosts and self.extra_vars is not None and spec.variable not in self.extra_vars:
+                self.error(spec.variable, self.where(hosts), "is read by a play keyword (serial), which does not see "
+                           f"inventory variables: give it as an extra variable (-e {spec.variable}=...)")
+                self.bad.add(spec.name)
+        batch = self.values.get("upgrade_worker_batch")
+        if self.ok("upgrade_worker_batch") and not re.match(r"^([1-9][0-9]*|([1-9][0-9]?|100)%)$", str(batch)):
+            self.e("upgrade_worker_batch", f"{batch!r} is not a batch size: a number of hosts (1 or more) or a "
+                   "percentage (1%-100%)")
+
+    def check_day2(self) -> None:
+        if self.ok("etcd_backup_keep") and self.values["etcd_backup_keep"] < 1:
+            self.e("etcd_backup_keep", f"{self.values['etcd_backup_keep']}: keep at least 1 snapshot")
+        if self.ok("cert_renew_threshold_days") and not 0 <= self.values["cert_renew_threshold_days"] <= 3650:
+            self.e("cert_renew_threshold_days", f"{self.values['cert_renew_threshold_days']} is not 0-3650 days")
+        if self.ok("etcd_backup_push_command"):
+            bad = [a for a in self.values["etcd_backup_push_command"] if not isinstance(a, str)]
+            if bad:
+                self.e("etcd_backup_push_command", f"{_show(bad)}: a command is a list of strings (the snapshot path "
+                       "is appended)")
+        if self.ok("remove_nodes"):
+            bad = [n for n in self.values["remove_nodes"] if not isinstance(n, str) or n not in self.nodes]
+            if bad:
+                self.e("remove_nodes", f"{_show(bad)}: not nodes of this inventory (kube_control_plane or kube_node)")
+        image = self.values.get("smoke_image")
+        if self.ok("smoke_image") and not IMAGE_REF_RE.match(image):
+            self.e("smoke_image", f"{image!r} is not an image reference ('host[:port]/path[:tag]' or '...@sha256:...')")
+
     # -- the result ---------------------------------------------------------------------------------------------
     def derive(self, addresses: dict[str, dict[str, Any]]) -> dict[str, Any]:
         cluster: dict[str, Any] = {}
@@ -1137,6 +1205,9 @@ class _Checker:
         self.check_endpoint()
         addresses = self.node_addresses()
         self.check_addresses(addresses, pod, service)
+        self.check_bridge(addresses)
+        self.check_extra_var_only()
+        self.check_day2()
         cluster = self.derive(addresses)
         return Report(errors=[str(p) for p in self.problems], warnings=list(self.warnings), cluster=cluster)
 
@@ -1148,14 +1219,23 @@ def check_inventory(
     *,
     require_facts: bool = True,
     ignore_interfaces: str = DEFAULT_IGNORE_INTERFACES,
+    extra_vars: Optional[Sequence[str]] = None,
 ) -> Report:
     """Check every kha_* input and the groups of an inventory; derive the cluster facts.
 
     ``groups``: inventory group -> hosts (Ansible's ``groups``). ``variables``: host -> that host's kha_* variables
     (templated; ``Unresolved`` where templating failed). ``facts``: host -> its ``ansible_facts`` (None or empty when
-    they could not be gathered; an error when ``require_facts``, else a warning).
+    they could not be gathered; an error when ``require_facts``, else a warning). ``extra_vars``: the names given as
+    extra variables (-e), when known: an input only a play keyword reads must be one of them.
     """
-    return _Checker(groups, variables, facts, require_facts=require_facts, ignore_interfaces=ignore_interfaces).run()
+    return _Checker(
+        groups,
+        variables,
+        facts,
+        require_facts=require_facts,
+        ignore_interfaces=ignore_interfaces,
+        extra_vars=frozenset(extra_vars) if extra_vars is not None else None,
+    ).run()
 
 
 __all__ = [

@@ -137,12 +137,14 @@ def test_default_inputs_leave_flannel_unchanged():
     assert render_manifest("flannel", FLANNEL).strip() == FLANNEL.strip()
 
 
-def test_lab_bridge_conflist():
-    out = _env().get_template("lab-bridge.conflist.j2").render(**_vars(__cni_node_pod_cidr="10.244.3.0/24"))
+def test_bridge_conflist():
+    out = _env().get_template("bridge.conflist.j2").render(**_vars(__cni_node_pod_cidr="10.244.3.0/24"))
     conf = json.loads(out)
     assert conf["cniVersion"] == "0.4.0"
     bridge, portmap = conf["plugins"]
     assert bridge["type"] == "bridge" and bridge["bridge"] == "cni0" and bridge["isGateway"] is True
+    # pods keep their addresses between nodes: the node masquerades only what leaves the pod network
+    assert bridge["ipMasq"] is False
     assert bridge["ipam"] == {
         "type": "host-local",
         "ranges": [[{"subnet": "10.244.3.0/24"}]],

@@ -172,7 +172,7 @@ CASES = [
         "cni-unknown",
         {"kha_cni": "cilium"},
         None,
-        [r"kha_cni \(every host\): \"cilium\" is not one of calico, flannel, lab-bridge"],
+        [r"kha_cni \(every host\): \"cilium\" is not one of calico, flannel, bridge"],
     ),
     (
         "two-control-plane-nodes",

@@ -73,6 +73,7 @@ class Example:
 
     root: Path
     facts: dict[str, dict | None] = field(default_factory=dict)
+    extra_vars: list[str] = field(default_factory=list)  # names the "user" gives with -e
 
     @classmethod
     def copy(cls, tmp: Path) -> Example:
@@ -139,7 +140,7 @@ class Example:
         hosts = [h.name for h in inventory.get_hosts()]
         variables = {h: host_inputs(hostvars, h, skip=frozenset({"kha_cluster"})) for h in hosts}
         facts = {h: host_facts(hostvars, h) for h in hosts}
-        return check_inventory(groups, variables, facts)
+        return check_inventory(groups, variables, facts, extra_vars=self.extra_vars)
 
 
 @pytest.fixture
@@ -561,7 +562,7 @@ BAD = [
         [r"kha_insecure_registries .*is a dict, expected a list"],
     ),
     # --- pod network
-    ("cni-cilium", v(cni="cilium"), [r"kha_cni .*\"cilium\" is not one of calico, flannel, lab-bridge"]),
+    ("cni-cilium", v(cni="cilium"), [r"kha_cni .*\"cilium\" is not one of calico, flannel, bridge"]),
     (
         "cni-manifest-without-scheme",
         v(cni_manifest_url="raw.githubusercontent.com/calico.yaml"),
@@ -615,6 +616,46 @@ BAD = [
         [r"kha_kubeadm_join_skip_phases .*expected a list"],
     ),
     ("null-value", v(cni=None), [r"kha_cni .*is null"]),
+    # --- the bridge network, the acceptance check and day 2
+    (
+        "bridge-across-subnets",
+        both(
+            v(cni="bridge"),
+            lambda ex: ex.facts.update({WORKERS[2]: facts_for("10.20.0.23")}),
+            lambda ex: ex.facts[WORKERS[2]]["eth0"]["ipv4"].update(netmask="255.255.255.252"),
+        ),
+        [
+            r"^kha_cni \(every host\): bridge routes each node's pod network via the node's address, so every node must "
+            r"be on one layer-2 network"
+        ],
+    ),
+    (
+        "smoke-image-with-scheme",
+        v(smoke_image="https://docker.io/library/nginx:1.27"),
+        [r"kha_smoke_image .*is not an image reference"],
+    ),
+    ("smoke-test-not-a-boolean", v(smoke_test="sometimes"), [r"kha_smoke_test .*is not a boolean"]),
+    (
+        "cert-threshold-negative",
+        v(cert_renew_threshold_days=-1),
+        [r"kha_cert_renew_threshold_days .*-1 is not 0-3650 days"],
+    ),
+    ("etcd-backup-keep-zero", v(etcd_backup_keep=0), [r"kha_etcd_backup_keep .*0: keep at least 1 snapshot"]),
+    (
+        "etcd-push-command-a-mapping",
+        v(etcd_backup_push_command={"rsync": "x"}),
+        [r"kha_etcd_backup_push_command .*expected a list"],
+    ),
+    (
+        "remove-an-unknown-node",
+        v(remove_nodes=["w9.example.internal"]),
+        [r"kha_remove_nodes .*not nodes of this inventory"],
+    ),
+    (
+        "upgrade-batch-in-the-inventory",
+        v(upgrade_worker_batch="50%"),
+        [r"^kha_upgrade_worker_batch \(every host\): is read by a play keyword \(serial\)"],
+    ),
     # --- unknown, retired and inconsistent variables
     (
         "typo-in-a-name",
