@@ -51,6 +51,36 @@ do_lint() {
   # ansible-test sanity runs shellcheck on *.sh; this covers the scripts without that suffix too.
   shellcheck -S warning lab/labctl lab/image/kha-lab-node-init lab/image/kha-lab-infra-setup \
     lab/image/kha-lab-apt-index .ci/run || rc=1
+  # The collections the content uses by FQCN are exactly galaxy.yml's dependencies and collections/requirements.yml's
+  # (an AWX project's) entries, with the same version bounds; the runtime Python set holds no development tool.
+  python - <<'PY' || rc=1
+import pathlib
+import re
+import sys
+
+import yaml
+
+used = set()
+for top in ("roles", "playbooks", "plugins"):
+    for path in pathlib.Path(top).rglob("*"):
+        if path.is_file() and path.suffix in (".yml", ".yaml", ".j2"):
+            used.update(".".join(m) for m in re.findall(r"\b(ansible|community)\.([a-z0-9_]+)\.[a-z0-9_]+", path.read_text()))
+used -= {"ansible.builtin", "ansible.legacy"}
+deps = yaml.safe_load(pathlib.Path("galaxy.yml").read_text()).get("dependencies") or {}
+entries = yaml.safe_load(pathlib.Path("collections/requirements.yml").read_text())["collections"]
+reqs = {e["name"]: e.get("version", "*") for e in entries if e.get("type") != "dir"}
+problems = []
+if set(deps) != used:
+    problems.append(f"galaxy.yml dependencies {sorted(deps)} != collections used by FQCN {sorted(used)}")
+if reqs != {name: str(bound) for name, bound in deps.items()}:
+    problems.append(f"collections/requirements.yml {reqs} != galaxy.yml dependencies {deps}")
+dev = re.compile(r"^(ansible|ansible-core|ansible-lint|molecule|molecule-plugins|pytest|pytest-testinfra|hypothesis|ruff|yamllint|antsibull-docs)\b")
+for line in pathlib.Path("requirements-runtime.txt").read_text().splitlines():
+    if dev.match(line.strip()):
+        problems.append(f"requirements-runtime.txt (the execution environment's set) has a development tool: {line}")
+print("\n".join(problems) or "collection dependencies: galaxy.yml, collections/requirements.yml and the content agree")
+sys.exit(1 if problems else 0)
+PY
   return $rc
 }
 
@@ -106,10 +136,20 @@ do_build() {
   ansible-galaxy collection build --force --output-path "$tmp" . || return 1
   local tarball
   tarball=$(ls "$tmp"/kubeadm_ha-cluster-*.tar.gz)
-  if tar -tzf "$tarball" | grep -E '^(lab|molecule|tests|\.ci|\.config|\.venv)/'; then
+  local listing f r
+  listing=$(tar -tzf "$tarball")
+  if grep -E '^(lab|molecule|tests|collections|inventories/lab|\.ci|\.config|\.venv)/' <<<"$listing"; then
     echo "the collection tarball carries lab/test files (above)"
     rc=1
   fi
+  # What Galaxy and ansible-builder read: the licence, the runtime metadata and the execution environment's files.
+  for f in LICENSE README.md meta/runtime.yml meta/execution-environment.yml requirements-runtime.txt bindep.txt; do
+    grep -qx "$f" <<<"$listing" || { echo "the collection tarball lacks $f"; rc=1; }
+  done
+  # galaxy-importer refuses the whole collection when a role has no README.md.
+  for r in roles/*/; do
+    grep -qx "${r}README.md" <<<"$listing" || { echo "role ${r%/} has no README.md: galaxy-importer refuses the collection"; rc=1; }
+  done
   ANSIBLE_COLLECTIONS_PATH="$tmp/installed" ansible-galaxy collection install -p "$tmp/installed" "$tarball" || return 1
   local coll="$tmp/installed/ansible_collections/kubeadm_ha/cluster" m
   (
@@ -131,14 +171,22 @@ do_build() {
     done
     echo "installed collection: docs render, playbooks resolve by FQCN"
   ) || rc=1
+  # The documentation as docs.ansible.com and Galaxy render it: every plugin's and role's schema, markup and
+  # references (antsibull-docs, from requirements.txt).
+  (cd "$coll" && ANSIBLE_CONFIG="$tmp/empty.cfg" ANSIBLE_COLLECTIONS_PATH="$tmp/installed:$ROOT/.venv/lib/python3.11/site-packages" \
+    antsibull-docs lint-collection-docs --plugin-docs .) || { echo "antsibull-docs lint-collection-docs failed"; rc=1; }
   rm -rf "$tmp"
   return $rc
 }
 
-# Real Kubernetes for the lab (issue: lab/k8s). Cached by version outside the work tree.
+# Real Kubernetes for the lab (issue: lab/k8s). Cached by version outside the work tree. Also the second set the
+# upgrade test moves to (KHA_K8S_UPGRADE_VERSION: the same source stamped as the next patch release).
 do_k8s() {
   [ -x lab/k8s/build.sh ] || { echo "lab/k8s/build.sh absent: nothing to build"; return 0; }
-  lab/k8s/build.sh && lab/k8s/publish.sh
+  local upgrade
+  upgrade=$(. lab/k8s/versions.sh && echo "$KHA_K8S_UPGRADE_VERSION")
+  lab/k8s/build.sh && lab/k8s/publish.sh &&
+    KHA_K8S_VERSION=$upgrade lab/k8s/build.sh && KHA_K8S_VERSION=$upgrade lab/k8s/publish.sh
 }
 
 do_k8s_prove() {

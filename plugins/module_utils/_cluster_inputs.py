@@ -178,19 +178,34 @@ INPUTS: dict[str, Input] = {
         Input("kubeadm_join_skip_phases", "list", [], "kubeadm join phases to skip"),
         # --- the acceptance check (site.yml's end, verify.yml)
         Input("smoke_test", "bool", True, "run the smoke workload of the acceptance check"),
-        Input("smoke_image", "str", "docker.io/library/nginx:1.27", "image of the smoke workload (HTTP on :80, curl or wget)"),
+        Input(
+            "smoke_image",
+            "str",
+            "docker.io/library/nginx:1.27",
+            "image of the smoke workload (HTTP on :80, curl or wget)",
+        ),
         # --- day 2
         Input("cert_renew_threshold_days", "int", 30, "renew_certs.yml: renew what expires within this many days"),
         Input("etcd_backup_keep", "int", 7, "etcd_backup.yml: snapshots kept on each control-plane node"),
-        Input("etcd_backup_push_command", "list", [], "etcd_backup.yml: command pushing a snapshot elsewhere (path appended)"),
+        Input(
+            "etcd_backup_push_command",
+            "list",
+            [],
+            "etcd_backup.yml: command pushing a snapshot elsewhere (path appended)",
+        ),
         # --- playbook switches (extra variables)
         Input("reset_confirm", "str", "", "reset.yml: 'yes' confirms the reset"),
         Input("cert_renew_force", "bool", False, "renew_certs.yml: renew every certificate whatever its expiry"),
         Input("etcd_restore_confirm", "str", "", "etcd_restore.yml: 'yes' confirms the restore"),
         Input("etcd_restore_snapshot", "str", "", "etcd_restore.yml: the snapshot file name (default: the newest)"),
         Input("remove_nodes", "list", [], "remove_nodes.yml: the nodes to remove"),
-        Input("upgrade_worker_batch", "str", "25%", "upgrade.yml: workers upgraded at a time (N or N%; -e only)",
-              extra_var_only=True),
+        Input(
+            "upgrade_worker_batch",
+            "str",
+            "25%",
+            "upgrade.yml: workers upgraded at a time (N or N%; -e only)",
+            extra_var_only=True,
+        ),
     )
 }
 
@@ -1120,8 +1135,11 @@ class _Checker:
         common = set.intersection(*nets.values())
         if not common:
             shown = "; ".join(f"{h} in {_join(sorted(n)) or 'no network'}" for h, n in sorted(nets.items()))
-            self.e("cni", f"bridge routes each node's pod network via the node's address, so every node must be on one "
-                   f"layer-2 network, but {shown}: use calico or flannel across routed networks")
+            self.e(
+                "cni",
+                f"bridge routes each node's pod network via the node's address, so every node must be on one "
+                f"layer-2 network, but {shown}: use calico or flannel across routed networks",
+            )
 
     def check_extra_var_only(self) -> None:
         for spec in INPUTS.values():
@@ -1129,13 +1147,19 @@ class _Checker:
                 continue
             hosts = [h for h in self.hosts if self._raw(h, spec.name)[0]]
             if hosts and self.extra_vars is not None and spec.variable not in self.extra_vars:
-                self.error(spec.variable, self.where(hosts), "is read by a play keyword (serial), which does not see "
-                           f"inventory variables: give it as an extra variable (-e {spec.variable}=...)")
+                self.error(
+                    spec.variable,
+                    self.where(hosts),
+                    "is read by a play keyword (serial), which does not see "
+                    f"inventory variables: give it as an extra variable (-e {spec.variable}=...)",
+                )
                 self.bad.add(spec.name)
         batch = self.values.get("upgrade_worker_batch")
         if self.ok("upgrade_worker_batch") and not re.match(r"^([1-9][0-9]*|([1-9][0-9]?|100)%)$", str(batch)):
-            self.e("upgrade_worker_batch", f"{batch!r} is not a batch size: a number of hosts (1 or more) or a "
-                   "percentage (1%-100%)")
+            self.e(
+                "upgrade_worker_batch",
+                f"{batch!r} is not a batch size: a number of hosts (1 or more) or a percentage (1%-100%)",
+            )
 
     def check_day2(self) -> None:
         if self.ok("etcd_backup_keep") and self.values["etcd_backup_keep"] < 1:
@@ -1145,8 +1169,10 @@ class _Checker:
         if self.ok("etcd_backup_push_command"):
             bad = [a for a in self.values["etcd_backup_push_command"] if not isinstance(a, str)]
             if bad:
-                self.e("etcd_backup_push_command", f"{_show(bad)}: a command is a list of strings (the snapshot path "
-                       "is appended)")
+                self.e(
+                    "etcd_backup_push_command",
+                    f"{_show(bad)}: a command is a list of strings (the snapshot path is appended)",
+                )
         if self.ok("remove_nodes"):
             bad = [n for n in self.values["remove_nodes"] if not isinstance(n, str) or n not in self.nodes]
             if bad:

@@ -220,7 +220,13 @@ def removal_problems(
             continue
         was_healthy = members.pop(node)
         healthy -= 1 if was_healthy else 0
-        if members and healthy < _quorum(len(members)):
+        if not members:
+            problems.append(
+                f"removing {node} would remove the last etcd member: the control-plane nodes that stay "
+                f"({', '.join(n for n in cp if n not in leaving_cp)}) are not etcd members; add or repair them first"
+            )
+            break
+        if healthy < _quorum(len(members)):
             problems.append(
                 f"removing {node} would leave etcd without quorum: {healthy} healthy of {len(members)} members "
                 f"(needs {_quorum(len(members))}); repair or replace the unhealthy members first"

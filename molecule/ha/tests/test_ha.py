@@ -215,6 +215,27 @@ def test_reset_a_worker_then_join_it_again():
     assert ready.stdout.strip() == "True"
 
 
+def test_pod_network_without_its_routes_fails_the_check_and_is_repaired():
+    """The bridge network's routes carry pod-to-pod traffic across nodes: without them the acceptance check fails,
+    naming the pods; site.yml notices the drift and puts them back; the check passes again."""
+    routes = on("w1", "ip route show proto 77").stdout
+    assert len(routes.splitlines()) == 3, routes  # one per other node
+    on("w1", "ip route flush proto 77")
+    # one attempt per request: the check must fail, not wait for a repair that cannot come
+    result, _recap = playbook("playbooks/verify.yml", "-e", "__verify_probe_retries=1", log="verify-no-routes.out")
+    assert result.returncode != 0, result.stdout[-3000:]
+    text = " ".join(result.stdout.split())
+    assert re.search(r"pod to pod: kha-smoke-\S+ on w1 could not reach", text), result.stdout[-3000:]
+    result, recap = playbook("site.yml", "--tags", "cni", log="repair-routes.out")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["w1"]["changed"] > 0, recap
+    assert on("w1", "ip route show proto 77").stdout == routes
+    result, recap = playbook("playbooks/verify.yml", log="verify.out")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "pod to pod across nodes: 2 pair(s) answered" in " ".join(result.stdout.split()), result.stdout[-3000:]
+    assert {h: r["changed"] for h, r in recap.items() if r["changed"]} == {}
+
+
 def test_no_secret_in_the_vvv_logs():
     # ansible.log: every Molecule run (prepare, converge, idempotence) at -vvv; the rest: the runs of this file.
     logs = [
@@ -228,6 +249,9 @@ def test_no_secret_in_the_vvv_logs():
             "reset.out",
             "reset-2.out",
             "rejoin.out",
+            "verify-no-routes.out",
+            "repair-routes.out",
+            "verify.out",
         )
     ]
     text = "".join(p.read_text(errors="replace") for p in logs if p.exists())

@@ -625,7 +625,8 @@ BAD = [
             lambda ex: ex.facts[WORKERS[2]]["eth0"]["ipv4"].update(netmask="255.255.255.252"),
         ),
         [
-            r"^kha_cni \(every host\): bridge routes each node's pod network via the node's address, so every node must "
+            r"^kha_cni \(every host\): bridge routes each node's pod network via the node's address, "
+            r"so every node must "
             r"be on one layer-2 network"
         ],
     ),

@@ -181,3 +181,10 @@ def test_etcd_member_health_from_etcdctl_json():
     )
     assert etcd_member_health(members, health) == {"cp1": True, "cp2": False, "unstarted member 3": False}
     assert etcd_member_health('{"members": []}', "") == {}
+
+
+def test_removing_the_last_etcd_members_is_refused_even_with_a_control_plane_node_left():
+    # cp1 was removed from etcd already (a half-done removal); cp2 and cp3 are the last members
+    problems = removal_problems(CP, [], ["cp2", "cp3"], {"cp2": True, "cp3": True})
+    assert problems == ["removing cp3 would remove the last etcd member: the control-plane nodes that stay (cp1) are "
+                        "not etcd members; add or repair them first"]
