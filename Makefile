@@ -15,7 +15,7 @@ help:
 
 # The virtualenv is rebuilt when requirements.txt changes. The .collections link makes this checkout the
 # installed collection kubeadm_ha.cluster for every ansible command run from here (see ansible.cfg).
-$(VENV)/.stamp: requirements.txt
+$(VENV)/.stamp: requirements.txt requirements-runtime.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -U pip
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
