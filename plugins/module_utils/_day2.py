@@ -80,9 +80,8 @@ def upgrade_plan(
         plan.refusals.append(f"kha_kubernetes_version {target!r} is not a version MAJOR.MINOR.PATCH")
     if have is None:
         plan.refusals.append(f"the cluster's version {cluster_version!r} (kubeadm-config) could not be read")
-    if plan.refusals:
+    if plan.refusals or want is None or have is None:
         return plan
-    assert want is not None and have is not None
     if want[0] != have[0]:
         plan.refusals.append(f"{_show(have)} -> {_show(want)} changes the major version: kubeadm does not do that")
     elif want < have:

@@ -17,7 +17,7 @@ description:
     cluster facts the playbooks hand to the roles.
   - Checks the type, range and format of every input, the rules between them (the load balancer mode against the
     groups, docker against cri-dockerd, IPv4/IPv6 consistency), the groups and their sizes (an even control plane
-    needs O(kha_allow_even_control_plane)), host names as Kubernetes node names, node addresses against the hosts'
+    needs C(kha_allow_even_control_plane)), host names as Kubernetes node names, node addresses against the hosts'
     own addresses, pod and service networks against each other, kubeadm's size limits, the node count and every
     network the hosts are on, and the VIP against the subnet of the hosts that carry it. Unknown C(kha_*)
     variables are reported with the closest known name; cluster-wide inputs must have one value on every host.
@@ -35,9 +35,10 @@ extends_documentation_fragment:
   - kubeadm_ha.cluster.attributes
 attributes:
   action:
+    description: Has a corresponding action plugin, which runs on the controller.
     support: full
     details:
-      - An action plugin only: it runs on the controller.
+      - An action plugin only; it runs on the controller.
   check_mode:
     support: full
     details:
