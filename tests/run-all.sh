@@ -51,6 +51,8 @@ do_lint() {
   # ansible-test sanity runs shellcheck on *.sh; this covers the scripts without that suffix too.
   shellcheck -S warning lab/labctl lab/image/kha-lab-node-init lab/image/kha-lab-infra-setup \
     lab/image/kha-lab-apt-index .ci/run || rc=1
+  # The changelog: fragments lint clean, and CHANGELOG.md is what they render (docs/DEVELOPING.md, "Changelog").
+  antsibull-changelog lint && changelogs/render.sh --check || rc=1
   # The collections the content uses by FQCN are exactly galaxy.yml's dependencies and collections/requirements.yml's
   # (an AWX project's) entries, with the same version bounds; the runtime Python set holds no development tool.
   python - <<'PY' || rc=1
@@ -74,7 +76,7 @@ if set(deps) != used:
     problems.append(f"galaxy.yml dependencies {sorted(deps)} != collections used by FQCN {sorted(used)}")
 if reqs != {name: str(bound) for name, bound in deps.items()}:
     problems.append(f"collections/requirements.yml {reqs} != galaxy.yml dependencies {deps}")
-dev = re.compile(r"^(ansible|ansible-core|ansible-lint|molecule|molecule-plugins|pytest|pytest-testinfra|hypothesis|ruff|yamllint|antsibull-docs)\b")
+dev = re.compile(r"^(ansible|ansible-core|ansible-lint|molecule|molecule-plugins|pytest|pytest-testinfra|hypothesis|ruff|yamllint|antsibull-docs|antsibull-changelog)\b")
 for line in pathlib.Path("requirements-runtime.txt").read_text().splitlines():
     if dev.match(line.strip()):
         problems.append(f"requirements-runtime.txt (the execution environment's set) has a development tool: {line}")
