@@ -180,6 +180,8 @@ do_build() {
   # references (antsibull-docs, from requirements.txt).
   (cd "$coll" && ANSIBLE_CONFIG="$tmp/empty.cfg" ANSIBLE_COLLECTIONS_PATH="$tmp/installed:$ROOT/.venv/lib/python3.11/site-packages" \
     antsibull-docs lint-collection-docs --plugin-docs .) || { echo "antsibull-docs lint-collection-docs failed"; rc=1; }
+  # The collection as Galaxy imports it: galaxy-importer, no error or warning (its own cached virtualenv).
+  tests/galaxy-importer.sh || { echo "tests/galaxy-importer.sh failed"; rc=1; }
   rm -rf "$tmp"
   return $rc
 }
