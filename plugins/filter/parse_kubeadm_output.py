@@ -63,8 +63,8 @@ EXAMPLES = r"""
     creates: /etc/kubernetes/kubelet.conf
   no_log: true
 
-# {{ "kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:3459...b3"
-#    | kubeadm_ha.cluster.parse_kubeadm_output }}
+# What it returns for the join command
+#   kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:3459...b3
 # => kind: join-command, api_endpoint: 10.0.0.10:6443, tokens: [abcdef.0123456789abcdef],
 #    ca_cert_hashes: [sha256:3459...b3], certificate_key: null, worker_join: [kubeadm, join, ...],
 #    control_plane_join: null, ...
