@@ -182,6 +182,8 @@ do_build() {
     antsibull-docs lint-collection-docs --plugin-docs .) || { echo "antsibull-docs lint-collection-docs failed"; rc=1; }
   # The collection as Galaxy imports it: galaxy-importer, no error or warning (its own cached virtualenv).
   tests/galaxy-importer.sh || { echo "tests/galaxy-importer.sh failed"; rc=1; }
+  # The documentation site, a build artifact: .cache/docs-site/html/ (antsibull-docs + Sphinx, its own virtualenv).
+  tests/docs-site.sh || { echo "tests/docs-site.sh failed"; rc=1; }
   rm -rf "$tmp"
   return $rc
 }
