@@ -17,14 +17,6 @@
 set -euo pipefail
 
 GALAXY_IMPORTER="galaxy-importer>=0.4.44,<0.5"
-# What the importer lists without documentation and why it is not fixed yet: preflight.py, cluster_report.py and
-# kubeadm_config.py hold several filters each (documented by the .yml files beside them); the importer lists every
-# .py of plugins/filter as a filter of that name. One file per filter needs the unit tests that import these
-# modules by name to import from the new files (tests/unit/plugins/filter/test_preflight.py,
-# tests/unit/plugins/module_utils/test__cluster_report.py, tests/unit/test_kubeadm_config_init.py and
-# tests/unit/test_kubeadm_config_join.py). The check fails when one of these is listed with documentation again
-# (then remove it here) or when anything else is listed without.
-KNOWN_UNDOCUMENTED="filter cluster_report, filter kubeadm_config, filter preflight"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -99,7 +91,7 @@ if [ $rc -ne 0 ] || [ -s "$tmp/import.err" ]; then
   echo "galaxy-importer failed (rc=$rc)"
   exit 1
 fi
-"$VENV/bin/python" - "$tmp/import.out" "$KNOWN_UNDOCUMENTED" <<'PY'
+"$VENV/bin/python" - "$tmp/import.out" <<'PY'
 import collections
 import json
 import re
@@ -108,21 +100,18 @@ import sys
 text = open(sys.argv[1]).read()
 log, _, result = text.partition("\n{\n")
 result = json.loads("{\n" + result)
-known = {k.strip() for k in sys.argv[2].split(",") if k.strip()}
 problems = [f"importer said: {line}" for line in log.splitlines() if re.match(r"(ERROR|WARNING|CRITICAL)\b", line)]
 contents = [(c["content_type"], c["name"]) for c in result["contents"]]
 problems += [f"listed {n} times: {t} {name}" for (t, name), n in collections.Counter(contents).items() if n > 1]
 # plugin types ansible-doc documents (action plugins share their module's documentation)
 documented = {"become", "cache", "callback", "cliconf", "connection", "filter", "httpapi", "inventory", "lookup",
               "shell", "module", "strategy", "test", "vars"}
+# (a plugin file is listed under its file name: one filter per file, documented inside it, see plugins/filter/)
 undocumented = {f"{c['content_type']} {c['name']}" for c in result["contents"]
                 if c["content_type"] in documented and not c["description"]}
-problems += [f"listed without documentation: {u}" for u in sorted(undocumented - known)]
-problems += [f"listed with documentation now, drop it from KNOWN_UNDOCUMENTED: {k}" for k in sorted(known - undocumented)]
+problems += [f"listed without documentation: {u}" for u in sorted(undocumented)]
 counts = collections.Counter(t for t, _ in contents)
 print("galaxy-importer result: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())))
-if undocumented & known:
-    print("known, listed without documentation (see KNOWN_UNDOCUMENTED): " + ", ".join(sorted(undocumented & known)))
-print("\n".join(problems) or "galaxy-importer: no error, no warning, nothing listed twice")
+print("\n".join(problems) or "galaxy-importer: no error, no warning, nothing listed twice, nothing undocumented")
 sys.exit(1 if problems else 0)
 PY

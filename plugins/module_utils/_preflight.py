@@ -8,9 +8,10 @@
 ``port_report``      listening sockets of one host -> errors and warnings for the ports it needs
 
 Every function here is pure (no I/O, no Ansible state), so each check is unit tested directly
-(tests/unit/plugins/filter/test_preflight.py); the filters in plugins/filter/preflight.py and the front door
-(module_utils/_cluster_inputs.py) use them. Every message names the hosts and values involved, so an operator
-knows what to fix without reading the role. Controller-side code, written to import on Python 3.8 too.
+(tests/unit/plugins/filter/test_preflight.py); the filters plugins/filter/preflight_*.py (one per file, their
+adapter in plugin_utils/_preflight_filter.py) and the front door (module_utils/_cluster_inputs.py) use them.
+Every message names the hosts and values involved, so an operator knows what to fix without reading the role.
+Controller-side code, written to import on Python 3.8 too.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import jinja2
 import pytest
 import yaml
 from ansible.plugins.filter.core import combine, to_nice_yaml
-from ansible_collections.kubeadm_ha.cluster.plugins.filter.kubeadm_config import FilterModule as KubeadmConfigFilters
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import kubeadm_config_api, kubeadm_cri_socket
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "kubeadm_init"
 
@@ -32,7 +32,8 @@ def render(**overrides) -> list[dict]:
     )
     env.filters["to_json"] = json.dumps
     env.filters["regex_replace"] = _regex_replace
-    env.filters.update({f"kubeadm_ha.cluster.{k}": v for k, v in KubeadmConfigFilters().filters().items()})
+    for plugin in (kubeadm_config_api, kubeadm_cri_socket):
+        env.filters.update({f"kubeadm_ha.cluster.{k}": v for k, v in plugin.FilterModule().filters().items()})
     env.filters["combine"] = combine  # Ansible's own, as the role uses them
     env.filters["to_nice_yaml"] = to_nice_yaml
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())

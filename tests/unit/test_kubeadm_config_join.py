@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from ansible_collections.kubeadm_ha.cluster.plugins.filter.kubeadm_config import FilterModule as KubeadmConfigFilters
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import kubeadm_config_api, kubeadm_cri_socket
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "join"
 TOKEN = "abcdef.0123456789abcdef"
@@ -26,7 +26,8 @@ def render(**overrides) -> dict:
     )
     env.filters["to_json"] = json.dumps
     env.filters["regex_replace"] = lambda value, pattern, repl="": re.sub(pattern, repl, str(value))
-    env.filters.update({f"kubeadm_ha.cluster.{k}": v for k, v in KubeadmConfigFilters().filters().items()})
+    for plugin in (kubeadm_config_api, kubeadm_cri_socket):
+        env.filters.update({f"kubeadm_ha.cluster.{k}": v for k, v in plugin.FilterModule().filters().items()})
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables.update(
         join_kubernetes_version="1.30.6",

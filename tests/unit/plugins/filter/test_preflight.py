@@ -1,4 +1,4 @@
-"""The pure check logic of the preflight role (plugins/filter/preflight.py).
+"""The pure check logic of the preflight role, through its filters (plugins/filter/preflight_*.py).
 
 Each bad input of the role's catalogue has a case here; the Molecule scenario `preflight` proves the same
 inputs end to end on lab nodes (molecule/preflight/tests/test_bad_inputs.py).
@@ -7,13 +7,17 @@ inputs end to end on lab nodes (molecule/preflight/tests/test_bad_inputs.py).
 from __future__ import annotations
 
 import pytest
-from ansible_collections.kubeadm_ha.cluster.plugins.filter.preflight import (
-    FilterModule,
-    PreflightInputError,
-    host_summary,
-    inventory_report,
-    port_report,
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import (
+    preflight_host_summary,
+    preflight_inventory_report,
+    preflight_port_report,
 )
+from ansible_collections.kubeadm_ha.cluster.plugins.plugin_utils._preflight_filter import PreflightInputError
+
+# the filters as Ansible loads them, one plugin file each
+host_summary = preflight_host_summary.FilterModule().filters()["preflight_host_summary"]
+inventory_report = preflight_inventory_report.FilterModule().filters()["preflight_inventory_report"]
+port_report = preflight_port_report.FilterModule().filters()["preflight_port_report"]
 
 SUPPORTED = [f"1.{m}" for m in range(20, 35)]
 
@@ -364,9 +368,7 @@ def test_bad_port_specs_are_input_errors(bad):
         ports([], [bad])
 
 
-def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {
-        "preflight_host_summary",
-        "preflight_inventory_report",
-        "preflight_port_report",
-    }
+@pytest.mark.parametrize("plugin", [preflight_host_summary, preflight_inventory_report, preflight_port_report])
+def test_each_filter_file_registers_its_filter(plugin):
+    name = plugin.__name__.rpartition(".")[2]
+    assert plugin.FilterModule().filters() == {name: getattr(plugin, name)}

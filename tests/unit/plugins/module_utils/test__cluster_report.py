@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.kubeadm_ha.cluster.plugins.filter.cluster_report import FilterModule
+from ansible.errors import AnsibleFilterError
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import node_report as node_report_filter
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import pod_report as pod_report_filter
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import smoke_pairs as smoke_pairs_filter
+from ansible_collections.kubeadm_ha.cluster.plugins.filter import worker_nodes as worker_nodes_filter
 from ansible_collections.kubeadm_ha.cluster.plugins.module_utils._cluster_report import (
     ReportInputError,
     node_report,
@@ -172,5 +176,14 @@ def test_input_that_is_not_a_kubectl_list(bad):
         pod_report(bad)
 
 
-def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"node_report", "pod_report", "smoke_pairs", "worker_nodes"}
+@pytest.mark.parametrize("plugin", [node_report_filter, pod_report_filter, smoke_pairs_filter, worker_nodes_filter])
+def test_each_filter_file_registers_its_filter(plugin):
+    name = plugin.__name__.rpartition(".")[2]
+    assert list(plugin.FilterModule().filters()) == [name]
+
+
+@pytest.mark.parametrize("plugin", [node_report_filter, pod_report_filter, smoke_pairs_filter, worker_nodes_filter])
+def test_a_filter_fails_naming_itself_on_bad_input(plugin):
+    name = plugin.__name__.rpartition(".")[2]
+    with pytest.raises(AnsibleFilterError, match=f"^{name}: "):
+        plugin.FilterModule().filters()[name]("not json")

@@ -1,8 +1,12 @@
 # Copyright (c) kubeadm_ha.cluster developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters node_report, pod_report, smoke_pairs and worker_nodes: thin adapters over module_utils._cluster_report
-(the verify role's reading of kubectl's JSON). Documented beside this file."""
+"""What the cluster report filters share (private): the adapter over module_utils._cluster_report.
+
+The filters node_report, pod_report, smoke_pairs and worker_nodes (one file each in plugins/filter/) are the verify
+role's reading of kubectl's JSON in module_utils._cluster_report, with its input errors raised as
+AnsibleFilterError.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,12 @@ import functools
 from ansible.errors import AnsibleFilterError
 from ansible_collections.kubeadm_ha.cluster.plugins.module_utils import _cluster_report
 
+__all__ = ["as_filter"]
 
-def _as_filter(func):
+
+def as_filter(func):
+    """``func`` of module_utils._cluster_report, raising AnsibleFilterError (named after it) on bad input."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -21,15 +29,3 @@ def _as_filter(func):
             raise AnsibleFilterError(f"{func.__name__}: {exc}") from None
 
     return wrapper
-
-
-class FilterModule:
-    """Cluster report filters."""
-
-    def filters(self):
-        return {
-            "node_report": _as_filter(_cluster_report.node_report),
-            "pod_report": _as_filter(_cluster_report.pod_report),
-            "smoke_pairs": _as_filter(_cluster_report.smoke_pairs),
-            "worker_nodes": _as_filter(_cluster_report.worker_nodes),
-        }
