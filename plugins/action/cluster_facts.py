@@ -19,7 +19,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
-    _VALID_ARGS = frozenset(("fail_on_problems", "require_facts"))
+    _VALID_ARGS = frozenset(("fail_on_problems", "require_facts", "unreachable"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -29,6 +29,7 @@ class ActionModule(ActionBase):
             argument_spec={
                 "fail_on_problems": {"type": "bool", "default": True},
                 "require_facts": {"type": "bool", "default": True},
+                "unreachable": {"type": "list", "elements": "str", "default": []},
             }
         )[1]
         groups = {name: list(hosts) for name, hosts in (task_vars.get("groups") or {}).items()}
@@ -42,7 +43,14 @@ class ActionModule(ActionBase):
         facts = {host: host_facts(hostvars, host) for host in hosts}
         manager = self._task.get_variable_manager() if hasattr(self._task, "get_variable_manager") else None
         extra_vars = list(manager.extra_vars) if manager is not None else None
-        report = check_inventory(groups, variables, facts, require_facts=args["require_facts"], extra_vars=extra_vars)
+        report = check_inventory(
+            groups,
+            variables,
+            facts,
+            require_facts=args["require_facts"],
+            extra_vars=extra_vars,
+            absent=args["unreachable"],
+        )
         for warning in report.warnings:
             display.warning(warning)
         result.update(changed=False, problems=report.errors, cluster=report.cluster)

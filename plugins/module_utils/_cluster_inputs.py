@@ -330,6 +330,7 @@ class _Checker:
         facts: Mapping[str, Optional[Mapping[str, Any]]],
         *,
         require_facts: bool,
+        absent: Optional[Sequence[str]] = None,
         ignore_interfaces: str,
         extra_vars: Optional[frozenset] = None,
     ) -> None:
@@ -338,6 +339,7 @@ class _Checker:
         self.variables = variables
         self.facts = facts
         self.require_facts = require_facts
+        self.absent = frozenset(absent or ())
         self.ignore_interfaces = ignore_interfaces
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
@@ -972,7 +974,10 @@ class _Checker:
                     continue
                 entry.update(node_ip=address.compressed, node_ip_source="kha_node_ip")
             if not facts:
-                if self.require_facts:
+                if host in self.absent:
+                    # The caller decides what a host that does not answer means (front door: a member is left out).
+                    self.warnings.append(f"{host}: does not answer: its addresses were not checked")
+                elif self.require_facts:
                     self.error("facts", host, "none could be gathered (unreachable?): its addresses cannot be checked")
                 else:
                     self.warnings.append(f"{host}: no facts (unreachable?): its addresses were not checked")
@@ -1107,7 +1112,8 @@ class _Checker:
         outside = []
         for host in self.lb_hosts():
             entry = addresses.get(host) or {}
-            if not entry.get("node_ip"):
+            # (without facts, e.g. a host that does not answer, its networks are unknown)
+            if not entry.get("node_ip") or "all_networks" not in entry:
                 continue
             nets = [ipaddress.ip_network(n) for n in entry.get("networks") or []]
             if not any(vip.version == n.version and vip in n for n in nets):
@@ -1128,7 +1134,7 @@ class _Checker:
         nets: dict[str, set[str]] = {}
         for host in self.nodes:
             entry = addresses.get(host) or {}
-            if entry.get("node_ip"):
+            if entry.get("node_ip") and "all_networks" in entry:
                 nets[host] = set(entry.get("networks") or [])
         if len(nets) < 2:
             return
@@ -1246,19 +1252,22 @@ def check_inventory(
     require_facts: bool = True,
     ignore_interfaces: str = DEFAULT_IGNORE_INTERFACES,
     extra_vars: Optional[Sequence[str]] = None,
+    absent: Optional[Sequence[str]] = None,
 ) -> Report:
     """Check every kha_* input and the groups of an inventory; derive the cluster facts.
 
     ``groups``: inventory group -> hosts (Ansible's ``groups``). ``variables``: host -> that host's kha_* variables
     (templated; ``Unresolved`` where templating failed). ``facts``: host -> its ``ansible_facts`` (None or empty when
     they could not be gathered; an error when ``require_facts``, else a warning). ``extra_vars``: the names given as
-    extra variables (-e), when known: an input only a play keyword reads must be one of them.
+    extra variables (-e), when known: an input only a play keyword reads must be one of them. ``absent``: hosts that
+    did not answer, whose missing facts are a warning (the caller decides what their absence means).
     """
     return _Checker(
         groups,
         variables,
         facts,
         require_facts=require_facts,
+        absent=absent,
         ignore_interfaces=ignore_interfaces,
         extra_vars=frozenset(extra_vars) if extra_vars is not None else None,
     ).run()

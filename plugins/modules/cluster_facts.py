@@ -59,6 +59,13 @@ options:
       - A host without gathered facts is a problem (its addresses cannot be checked). V(false) makes it a warning.
     type: bool
     default: true
+  unreachable:
+    description:
+      - Hosts that did not answer. Their missing facts are a warning whatever O(require_facts) says; what their absence
+        means is the caller's decision (the front door leaves members that do not answer out of the run).
+    type: list
+    elements: str
+    default: []
 notes:
   - The inputs, their types and defaults are listed in the collection's C(inventories/prod/group_vars/all/cluster.yml).
 """
@@ -112,7 +119,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(argument_spec={"fail_on_problems": {"type": "bool", "default": True},
-                                          "require_facts": {"type": "bool", "default": True}},
+                                          "require_facts": {"type": "bool", "default": True},
+                                          "unreachable": {"type": "list", "elements": "str", "default": []}},
                            supports_check_mode=True)
     module.fail_json(msg="kubeadm_ha.cluster.cluster_facts runs on the controller (its action plugin) only")
 

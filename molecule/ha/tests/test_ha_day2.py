@@ -1,7 +1,10 @@
-"""Day 2 on the ha scenario's real cluster (after test_ha.py): upgrade with a workload running and the API polled
-through the VIP, certificate renewal, etcd backup and restore, removing a control-plane node and a worker and adding
-them back. Each step runs the collection's playbook as a user runs it, against the scenario's inventory with one
-change given as an extra variable.
+"""Day 2 on the ha scenario's real cluster (after test_ha.py, which pytest takes first): upgrade with a workload
+running and the API polled through the VIP, certificate renewal, etcd backup and restore; then the first
+control-plane node is powered off for good: a worker is removed and added while it is down, the dead node is removed
+(etcd member, Node) from the others, and a fresh replacement of the same name is added, its `kubeadm join` killed
+right after its etcd member was added, so that the next add_nodes.yml must repair it. Each step runs the collection's
+playbook as a user runs it, against the scenario's inventory with one change given as an extra variable (after the
+upgrade: the new version, as the operator's inventory then says).
 
 The upgrade goes from v1.20.2 to "v1.20.3": NOT upstream's v1.20.3 but the same v1.20.2 source built a second time
 and stamped as the next patch release (lab/k8s/versions.sh). It exercises the whole upgrade machinery (package
@@ -24,10 +27,24 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_ha import CLUSTER_ADDRESS, CONTROL_PLANE, EPHEMERAL, NODES, PORT, PREFIX, VIP, _secrets, on, playbook
+from test_ha import (
+    CLUSTER_ADDRESS,
+    CONTROL_PLANE,
+    EPHEMERAL,
+    ETCD_CERTS,
+    NODES,
+    PORT,
+    PREFIX,
+    VIP,
+    _secrets,
+    on,
+    playbook,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 UPGRADE_TO = "1.20.3"
+# Every run after the upgrade: the inventory's version moved with the cluster.
+UPGRADED = ("-e", f"kha_kubernetes_version={UPGRADE_TO}")
 SMOKE_IMAGE = "172.30.0.2:5000/lab/nginx-smoke:bookworm"
 KUBECTL = "kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=10s"
 CERTS = [
@@ -218,7 +235,9 @@ def test_renew_certificates_moves_every_expiry_date():
     wait_healthy()
     before = {node: not_after(node) for node in CONTROL_PLANE}
     time.sleep(2)  # the dates have second precision: make "later" unambiguous
-    result, recap = run("playbooks/renew_certs.yml", "-e", "kha_cert_renew_force=true", log="renew-certs.out")
+    result, recap = run(
+        "playbooks/renew_certs.yml", *UPGRADED, "-e", "kha_cert_renew_force=true", log="renew-certs.out"
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert all(recap[n]["changed"] > 0 for n in CONTROL_PLANE), recap
     for node in CONTROL_PLANE:
@@ -238,7 +257,7 @@ def test_renew_certificates_moves_every_expiry_date():
         on_disk = on(node, "openssl x509 -noout -enddate -in /etc/kubernetes/pki/apiserver.crt | cut -d= -f2").stdout
         assert served.strip() == on_disk.strip(), (node, served, on_disk)
     # nothing due: a run without force renews nothing
-    result, recap = run("playbooks/renew_certs.yml", log="renew-certs-2.out")
+    result, recap = run("playbooks/renew_certs.yml", *UPGRADED, log="renew-certs-2.out")
     assert result.returncode == 0 and not recap_changed(recap), recap
 
 
@@ -248,7 +267,7 @@ def test_renew_certificates_moves_every_expiry_date():
 def test_etcd_backup_then_restore_brings_back_what_was_deleted():
     wait_healthy()
     kubectl("create configmap kha-witness --from-literal=state=before-backup")
-    result, _recap = run("playbooks/etcd_backup.yml", log="etcd-backup.out")
+    result, _recap = run("playbooks/etcd_backup.yml", *UPGRADED, log="etcd-backup.out")
     assert result.returncode == 0, result.stdout[-5000:]
     sums = {}
     for node in CONTROL_PLANE:
@@ -264,9 +283,11 @@ def test_etcd_backup_then_restore_brings_back_what_was_deleted():
 
     kubectl("delete configmap kha-witness")
     kubectl("create configmap kha-after-backup --from-literal=state=after")
-    result, _recap = run("playbooks/etcd_restore.yml", log="etcd-restore-refused.out")
+    result, _recap = run("playbooks/etcd_restore.yml", *UPGRADED, log="etcd-restore-refused.out")
     assert result.returncode != 0 and "kha_etcd_restore_confirm=yes" in result.stdout
-    result, recap = run("playbooks/etcd_restore.yml", "-e", "kha_etcd_restore_confirm=yes", log="etcd-restore.out")
+    result, recap = run(
+        "playbooks/etcd_restore.yml", *UPGRADED, "-e", "kha_etcd_restore_confirm=yes", log="etcd-restore.out"
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert all(recap[node]["changed"] > 0 for node in CONTROL_PLANE), recap
     wait_healthy()
@@ -278,32 +299,105 @@ def test_etcd_backup_then_restore_brings_back_what_was_deleted():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Remove and add back
+# The first control-plane node dies: remove and add a worker meanwhile, remove the dead node, add a replacement
 # ---------------------------------------------------------------------------------------------------------
-def test_remove_a_control_plane_node_and_a_worker_then_add_them_back():
+def members() -> list[str]:
+    return sorted(m["name"] for m in json.loads(etcd("member list -w json", node="cp2").stdout)["members"])
+
+
+def node_names() -> list[str]:
+    return sorted(kubectl("get nodes -o jsonpath='{.items[*].metadata.name}'", node="cp2").stdout.split())
+
+
+def vip_healthz(node: str = "cp2") -> str:
+    return on(node, f"curl -sS --max-time 5 --cacert /etc/kubernetes/pki/ca.crt https://{VIP}:{PORT}/healthz").stdout
+
+
+def test_with_the_first_control_plane_node_powered_off_the_others_serve():
     wait_healthy()
-    result, recap = run("playbooks/remove_nodes.yml", "-e", "kha_remove_nodes=cp1,cp2,cp3", log="remove-all.out")
+    result, recap = run(
+        "playbooks/remove_nodes.yml", *UPGRADED, "-e", "kha_remove_nodes=cp1,cp2,cp3", log="remove-all.out"
+    )
     assert result.returncode != 0 and "would remove every control-plane node" in result.stdout
     assert not recap_changed(recap), recap
 
-    result, recap = run("playbooks/remove_nodes.yml", "-e", "kha_remove_nodes=cp3,w1", log="remove.out")
+    subprocess.run(["docker", "stop", "-t", "5", PREFIX + "cp1"], check=True, capture_output=True)
+    # remove_nodes.yml takes a worker out while cp1 is down (cp2 serves); add_nodes.yml adds it back
+    result, recap = run("playbooks/remove_nodes.yml", *UPGRADED, "-e", "kha_remove_nodes=w1", log="remove-w1.out")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
-    members = json.loads(etcd("member list -w json").stdout)["members"]
-    assert sorted(m["name"] for m in members) == ["cp1", "cp2"]
-    names = kubectl("get nodes -o jsonpath='{.items[*].metadata.name}'").stdout.split()
-    assert sorted(names) == ["cp1", "cp2"]
-    assert on("cp1", f"curl -sS --cacert /etc/kubernetes/pki/ca.crt https://{VIP}:{PORT}/healthz").stdout == "ok"
-    for node in ("cp1", "cp2"):
-        assert CLUSTER_ADDRESS["cp3"] not in on(node, "cat /etc/haproxy/haproxy.cfg").stdout
-    assert on("cp3", "systemctl is-active keepalived", check=False).stdout.strip() != "active"
-    assert on("cp3", "test -e /etc/kubernetes/admin.conf", check=False).returncode != 0
+    assert "cp1: does not answer: left out of this run" in result.stdout
+    assert "control-plane node serving this run: cp2" in result.stdout
+    assert "unreachable=1" not in result.stdout, "a member that does not answer is left out, not failed"
+    assert "w1" not in node_names()
+    result, recap = run("playbooks/add_nodes.yml", *UPGRADED, log="add-w1.out")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "cp1: does not answer: left out of this run" in result.stdout
+    assert recap["w1"]["changed"] > 0, recap
+    assert recap.get("cp1", {"changed": 0})["changed"] == 0, recap
+    assert "w1" in node_names()
+    ready = kubectl("get node w1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'", node="cp2")
+    assert ready.stdout.strip() == "True"
+    assert vip_healthz() == "ok"
 
-    result, recap = run("playbooks/add_nodes.yml", log="add-back.out")
+
+def test_the_dead_first_node_is_removed_and_a_replacement_joins_after_an_interrupted_join():
+    assert on("cp2", "true").returncode == 0
+    down = subprocess.run(["docker", "exec", PREFIX + "cp1", "true"], check=False, capture_output=True)
+    assert down.returncode != 0, "cp1 must still be powered off (previous test)"
+    # the dead node leaves etcd and the cluster, from a healthy member: 2 etcd members, the API still answers
+    result, recap = run("playbooks/remove_nodes.yml", *UPGRADED, "-e", "kha_remove_nodes=cp1", log="remove-cp1.out")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "cp1 does not answer: it left the cluster" in " ".join(result.stdout.split())
+    assert members() == ["cp2", "cp3"]
+    assert "cp1" not in node_names()
+    assert vip_healthz() == "ok" and vip_healthz("cp3") == "ok"
+    for node in ("cp2", "cp3"):
+        assert CLUSTER_ADDRESS["cp1"] not in on(node, "cat /etc/haproxy/haproxy.cfg").stdout
+
+    # a replacement of the same name: a new, empty host
+    labctl = str(ROOT / "lab/labctl")
+    subprocess.run([labctl, "node-down", PREFIX + "cp1"], check=True, capture_output=True)
+    subprocess.run([labctl, "node-up", PREFIX + "cp1", "172.30.6.11"], check=True, capture_output=True)
+    subprocess.run(
+        [labctl, "node-net", PREFIX + "cp1", "kha-ha-cluster", "172.31.6.0/24", CLUSTER_ADDRESS["cp1"]],
+        check=True,
+        capture_output=True,
+    )
+    # add_nodes.yml, with `kubeadm join` on cp1 killed once its etcd member was added (kubeadm writes the etcd static
+    # pod manifest right after adding the member)
+    watch = (
+        "for _ in $(seq 12000); do if [ -e /etc/kubernetes/manifests/etcd.yaml ] && pkill -KILL -x kubeadm; "
+        "then echo killed; exit 0; fi; sleep 0.05; done; exit 1"
+    )
+    killer = subprocess.Popen(
+        ["docker", "exec", PREFIX + "cp1", "bash", "-c", watch], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        result, recap = run("playbooks/add_nodes.yml", *UPGRADED, log="add-cp1-killed.out")
+    finally:
+        killer.terminate()
+    killed = killer.communicate(timeout=30)[0]
+    assert "killed" in killed, "kubeadm join was not killed on cp1"
+    assert result.returncode != 0, "the join was killed: the run must fail"
+    peers = [u for m in json.loads(etcd("member list -w json", node="cp2").stdout)["members"] for u in m["peerURLs"]]
+    assert any(CLUSTER_ADDRESS["cp1"] in u for u in peers), f"the killed join had added cp1's etcd member: {peers}"
+
+    # the next run finds cp1 half joined, says so, removes its etcd member, resets it and joins it again
+    result, recap = run("playbooks/add_nodes.yml", *UPGRADED, log="add-cp1.out")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    text = " ".join(result.stdout.split())
+    assert re.search(r"cp1 is half joined \([^)]*\): removing what the cluster holds of it", text), text[-3000:]
     wait_healthy()
-    members = json.loads(etcd("member list -w json").stdout)["members"]
-    assert sorted(m["name"] for m in members) == CONTROL_PLANE
-    assert sorted(kubectl("get nodes -o jsonpath='{.items[*].metadata.name}'").stdout.split()) == NODES
+    assert members() == CONTROL_PLANE
+    assert node_names() == NODES
+    assert vip_healthz() == "ok"
+    for node in CONTROL_PLANE:
+        health = json.loads(on(node, f"curl -sS {ETCD_CERTS} https://127.0.0.1:2379/health").stdout)
+        assert health["health"] in (True, "true"), (node, health)
+
+    # and a run after that changes nothing
+    result, recap = run("playbooks/add_nodes.yml", *UPGRADED, log="add-after-repair.out")
+    assert result.returncode == 0 and not recap_changed(recap), recap
 
 
 def test_no_secret_in_the_vvv_logs_of_the_day2_runs():
