@@ -84,7 +84,7 @@ make_cgroup_root() {
 # (but CoreDNS, which the lab cannot build) in the registry.
 check_published() {
   local ref name tag
-  curl -fsS --max-time 5 "${K8S_APT_URL}Packages" | grep -q "^Version: $K8S_PKG_VERSION$" ||
+  curl -fsS --max-time 5 "${K8S_APT_URL}Packages" | grep "^Version: $K8S_PKG_VERSION$" >/dev/null ||
     die "${K8S_APT_URL} does not serve $K8S_PKG_VERSION (lab/labctl infra-up; lab/k8s/build.sh; lab/k8s/publish.sh)"
   while read -r ref; do
     name=${ref#"$LAB_REGISTRY"/}
@@ -260,11 +260,11 @@ init_preflight() {
     log "init preflight passed: crictl is present, --skip-phases=preflight is no longer needed"
     return 0
   fi
-  if printf '%s\n' "$out" | grep -q '\[ERROR '; then
+  if grep -q '\[ERROR ' <<<"$out"; then
     printf '%s\n' "$out" >&2
     die "init preflight has errors besides crictl"
   fi
-  printf '%s\n' "$out" | grep -q 'error execution phase preflight: crictl is required for container runtime' ||
+  grep -q 'error execution phase preflight: crictl is required for container runtime' <<<"$out" ||
     { printf '%s\n' "$out" >&2; die "init preflight failed for another reason than crictl"; }
   log "init preflight: all checks pass but crictl; the image pre-pull stops at the missing crictl (as expected)"
 }
