@@ -284,18 +284,26 @@ image_root() {
       rm -rf "$x"
       ;;
     kube-proxy)
-      # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...).
-      x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
-      # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
-      mmdebstrap --quiet --variant=minbase --include="$KUBE_PROXY_PACKAGES" \
-        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-        --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
-        "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
-        { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for kube-proxy failed"; }
+      # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...): the same for
+      # every Kubernetes version, so it is built once and kept (by its recipe) for the next version's image.
+      local root_tar
+      root_tar=$KHA_LAB_CACHE/rootfs/kube-proxy-$(echo "$KUBE_PROXY_PACKAGES $K8S_DEB_SUITE $("$LABCTL" mirror)" |
+        sha256sum | cut -c1-16).tar
+      if [ ! -s "$root_tar" ]; then
+        x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
+        # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
+        mmdebstrap --quiet --variant=minbase --include="$KUBE_PROXY_PACKAGES" \
+          --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+          --dpkgopt='path-exclude=/usr/share/locale/*' \
+          --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
+          "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
+          { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for kube-proxy failed"; }
+        install -d "$(dirname "$root_tar")"
+        mv "$x/root.tar" "$root_tar"
+        rm -rf "$x"
+      fi
       install -d "$r"
-      tar -xf "$x/root.tar" -C "$r"
-      rm -rf "$x"
+      tar -xf "$root_tar" -C "$r"
       install -m 0755 "$BIN_DIR/kube-proxy" "$r/usr/local/bin/kube-proxy"
       ;;
     nginx-smoke)
