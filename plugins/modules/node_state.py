@@ -61,6 +61,11 @@ options:
       - The kubectl binary, a name looked up in E(PATH) or an absolute path.
     type: str
     default: kubectl
+  etcd_endpoint:
+    description:
+      - This node's etcd member (kubeadm's stacked etcd listens on the loopback address too).
+    type: str
+    default: https://127.0.0.1:2379
   timeout:
     description:
       - Seconds any one request may take.
@@ -164,13 +169,15 @@ def api_health(address: str, port: int, timeout: int) -> tuple[bool, str]:
     return body == "ok", "" if body == "ok" else "%s answered %r" % (url, body[:200])
 
 
-def etcd_members(timeout: int) -> tuple[list | None, str]:
-    url = "https://127.0.0.1:2379/v3/cluster/member/list"
+def etcd_members(endpoint: str, timeout: int) -> tuple[list | None, str]:
+    url = endpoint.rstrip("/") + "/v3/cluster/member/list"
     try:
         context = _context(
             ETCD_PKI + "/ca.crt", ETCD_PKI + "/healthcheck-client.crt", ETCD_PKI + "/healthcheck-client.key"
         )
-        request = urllib.request.Request(url, data=b"{}", headers={"Content-Type": "application/json"}, method="POST")
+        request = urllib.request.Request(  # noqa: S310 - https only
+            url, data=b"{}", headers={"Content-Type": "application/json"}, method="POST"
+        )
         with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # noqa: S310 - https only
             data = json.loads(response.read().decode("utf-8", "replace"))
     except (OSError, ssl.SSLError, urllib.error.URLError, ValueError) as exc:
@@ -203,7 +210,7 @@ def cluster_nodes(module: AnsibleModule, kubectl: str, kubeconfig: str, server: 
     except OSError as exc:
         return None, str(exc)
     if rc != 0:
-        return None, (err or out).strip()[:500]
+        return None, ((err or out).strip() or "kubectl exited %d" % rc)[:500]
     try:
         items = json.loads(out).get("items") or []
     except ValueError as exc:
@@ -234,6 +241,7 @@ def main() -> None:
             "api_port": {"type": "int", "default": 6443},
             "kubeconfig": {"type": "path", "default": ROOT + "/admin.conf"},
             "kubectl": {"type": "str", "default": "kubectl"},
+            "etcd_endpoint": {"type": "str", "default": "https://127.0.0.1:2379"},
             "timeout": {"type": "int", "default": 10},
         },
         required_if=[("control_plane", True, ("api_address",))],
@@ -244,7 +252,11 @@ def main() -> None:
     result["files"]["admin.conf"] = os.path.exists(p["kubeconfig"])
     try:
         active = subprocess.run(
-            ["systemctl", "is-active", "--quiet", "kubelet"], check=False, timeout=p["timeout"]
+            ["systemctl", "is-active", "--quiet", "kubelet"],
+            check=False,
+            timeout=p["timeout"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         ).returncode
     except (OSError, subprocess.TimeoutExpired):
         active = 1
@@ -263,7 +275,7 @@ def main() -> None:
             if error:
                 result["nodes_error"] = error
         if os.path.exists(ETCD_PKI + "/healthcheck-client.crt"):
-            result["etcd_members"], error = etcd_members(p["timeout"])
+            result["etcd_members"], error = etcd_members(p["etcd_endpoint"], p["timeout"])
             if error:
                 result["etcd_error"] = error
     module.exit_json(**result)
