@@ -117,6 +117,10 @@ def test_pull_through_the_mirror_and_run(containerd_host):
     ref = f"registry.kha-lab.test/{IMAGE}"
     pull = containerd_host.run(f"ctr -n k8s.io images pull --hosts-dir /etc/containerd/certs.d {ref}")
     assert pull.rc == 0, pull.stderr
+    if name(containerd_host) == "cr-containerd-sid":
+        # sid's systemd (>= 258) needs cgroup v2; this host is cgroup v1 with the v2 hierarchy beside it, which has
+        # no controllers (lab/labctl node_cgroup_args): containerd runs and pulls, runc cannot start a container.
+        pytest.skip("pulled through the mirror; no container starts here: its cgroup v2 tree has no controllers")
     run = containerd_host.run(f"ctr -n k8s.io run --rm {ref} kha-verify-{os.getpid()} /bin/busybox echo kha-ok")
     assert run.rc == 0, run.stderr
     assert run.stdout.strip() == "kha-ok"
