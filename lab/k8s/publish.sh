@@ -260,6 +260,29 @@ base_files() {
 }
 
 # image_root NAME DIR: fill DIR with the root file system of image NAME.
+# debian_root WHAT PACKAGES EXTRA_RM DIR: a minimal Debian root with PACKAGES (docs, man pages, locales, apt lists
+# and caches left out, and EXTRA_RM: paths below the root "$1") unpacked into DIR. The same for every Kubernetes
+# version, so the tar is built once and kept by its recipe (the upgrade's second image set reuses it).
+debian_root() {
+  local what=$1 packages=$2 extra_rm=$3 dir=$4 tar x
+  tar=$KHA_LAB_CACHE/rootfs/$what-$(echo "$packages $extra_rm $K8S_DEB_SUITE $("$LABCTL" mirror)" |
+    sha256sum | cut -c1-16).tar
+  if [ ! -s "$tar" ]; then
+    x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
+    mmdebstrap --quiet --variant=minbase --include="$packages" \
+      --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+      --dpkgopt='path-exclude=/usr/share/locale/*' \
+      --customize-hook="rm -rf \"\$1\"/var/lib/apt/lists/* \"\$1\"/var/cache/apt/* $extra_rm" \
+      "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
+      { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for $what failed"; }
+    install -d "$(dirname "$tar")"
+    mv "$x/root.tar" "$tar"
+    rm -rf "$x"
+  fi
+  install -d "$dir"
+  tar -xf "$tar" -C "$dir"
+}
+
 image_root() {
   local name=$1 r=$2 x
   case "$name" in
@@ -284,41 +307,13 @@ image_root() {
       rm -rf "$x"
       ;;
     kube-proxy)
-      # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...): the same for
-      # every Kubernetes version, so it is built once and kept (by its recipe) for the next version's image.
-      local root_tar
-      root_tar=$KHA_LAB_CACHE/rootfs/kube-proxy-$(echo "$KUBE_PROXY_PACKAGES $K8S_DEB_SUITE $("$LABCTL" mirror)" |
-        sha256sum | cut -c1-16).tar
-      if [ ! -s "$root_tar" ]; then
-        x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
-        # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
-        mmdebstrap --quiet --variant=minbase --include="$KUBE_PROXY_PACKAGES" \
-          --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-          --dpkgopt='path-exclude=/usr/share/locale/*' \
-          --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/*' \
-          "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
-          { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for kube-proxy failed"; }
-        install -d "$(dirname "$root_tar")"
-        mv "$x/root.tar" "$root_tar"
-        rm -rf "$x"
-      fi
-      install -d "$r"
-      tar -xf "$root_tar" -C "$r"
+      # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...).
+      debian_root kube-proxy "$KUBE_PROXY_PACKAGES" '"$1"/var/log/*' "$r"
       install -m 0755 "$BIN_DIR/kube-proxy" "$r/usr/local/bin/kube-proxy"
       ;;
     nginx-smoke)
       # Debian's nginx (default site on :80) and curl, for the acceptance check's pod-to-pod requests.
-      x=$(mktemp -d /var/tmp/kha-k8s-x.XXXXXX)
-      # shellcheck disable=SC2016 # $1 is mmdebstrap's hook argument
-      mmdebstrap --quiet --variant=minbase --include="$SMOKE_PACKAGES" \
-        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-        --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
-        "$K8S_DEB_SUITE" "$x/root.tar" "$("$LABCTL" mirror)" >"$x/mmdebstrap.log" 2>&1 ||
-        { tail -n 30 "$x/mmdebstrap.log" >&2; die "mmdebstrap for nginx-smoke failed"; }
-      install -d "$r"
-      tar -xf "$x/root.tar" -C "$r"
-      rm -rf "$x"
+      debian_root nginx-smoke "$SMOKE_PACKAGES" "" "$r"
       ;;
     *) die "no recipe for image $name" ;;
   esac
