@@ -308,6 +308,7 @@ image_root() {
       ;;
     kube-proxy)
       # A Debian root with what kube-proxy execs (iptables, ip6tables, ipset, conntrack, modprobe, ...).
+      # shellcheck disable=SC2016 # "$1" is mmdebstrap's hook argument: expanded by the hook's shell, not here
       debian_root kube-proxy "$KUBE_PROXY_PACKAGES" '"$1"/var/log/*' "$r"
       install -m 0755 "$BIN_DIR/kube-proxy" "$r/usr/local/bin/kube-proxy"
       ;;

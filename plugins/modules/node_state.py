@@ -128,9 +128,10 @@ import os
 import ssl
 import subprocess
 import urllib.error
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import SSLValidationError, open_url
 
 ROOT = "/etc/kubernetes"
 FILES = (
@@ -147,11 +148,8 @@ FILES = (
 ETCD_PKI = ROOT + "/pki/etcd"
 
 
-def _context(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=ca)
-    if cert:
-        context.load_cert_chain(cert, key)
-    return context
+# What a refused, timed-out, untrusted or garbled answer raises (urllib's, ssl's and Ansible's own classes).
+URL_ERRORS = (OSError, ssl.SSLError, urllib.error.URLError, UrlConnectionError, SSLValidationError, ValueError)
 
 
 def _wrap(address: str) -> str:
@@ -161,10 +159,9 @@ def _wrap(address: str) -> str:
 def api_health(address: str, port: int, timeout: int) -> tuple[bool, str]:
     url = "https://%s:%d/healthz" % (_wrap(address), port)
     try:
-        context = _context(ROOT + "/pki/ca.crt")
-        with urllib.request.urlopen(url, context=context, timeout=timeout) as response:  # noqa: S310 - https only
+        with open_url(url, ca_path=ROOT + "/pki/ca.crt", timeout=timeout, use_proxy=False) as response:
             body = response.read().decode("utf-8", "replace").strip()
-    except (OSError, ssl.SSLError, urllib.error.URLError, ValueError) as exc:
+    except URL_ERRORS as exc:
         return False, "%s: %s" % (url, exc)
     return body == "ok", "" if body == "ok" else "%s answered %r" % (url, body[:200])
 
@@ -172,15 +169,19 @@ def api_health(address: str, port: int, timeout: int) -> tuple[bool, str]:
 def etcd_members(endpoint: str, timeout: int) -> tuple[list | None, str]:
     url = endpoint.rstrip("/") + "/v3/cluster/member/list"
     try:
-        context = _context(
-            ETCD_PKI + "/ca.crt", ETCD_PKI + "/healthcheck-client.crt", ETCD_PKI + "/healthcheck-client.key"
-        )
-        request = urllib.request.Request(  # noqa: S310 - https only
-            url, data=b"{}", headers={"Content-Type": "application/json"}, method="POST"
-        )
-        with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # noqa: S310 - https only
+        with open_url(
+            url,
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+            method="POST",
+            ca_path=ETCD_PKI + "/ca.crt",
+            client_cert=ETCD_PKI + "/healthcheck-client.crt",
+            client_key=ETCD_PKI + "/healthcheck-client.key",
+            timeout=timeout,
+            use_proxy=False,
+        ) as response:
             data = json.loads(response.read().decode("utf-8", "replace"))
-    except (OSError, ssl.SSLError, urllib.error.URLError, ValueError) as exc:
+    except URL_ERRORS as exc:
         return None, "%s: %s" % (url, exc)
     members = [
         {

@@ -124,7 +124,8 @@ def test_nothing_on_offer_resolves_to_nothing():
 
 def test_install_names_pin_the_resolved_versions():
     role = packages(__kube_packages_resolved={"kubelet": "1.30.6-1.2", "kubeadm": "1.30.6-1.2"})
-    install = role.task("install-Debian-packages.yml", "Install the packages at the pinned version")["ansible.builtin.apt"]
+    task = role.task("install-Debian-packages.yml", "Install the packages at the pinned version")
+    install = task["ansible.builtin.apt"]
     assert role.expr(install["name"]) == ["kubelet=1.30.6-1.2", "kubeadm=1.30.6-1.2"]
 
 

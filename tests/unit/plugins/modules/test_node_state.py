@@ -96,7 +96,7 @@ def node(tmp_path, monkeypatch):
     """/etc/kubernetes of a control-plane node: the cluster CA, etcd's CA and health-check client certificate, an
     admin.conf, and the API server and etcd stand-ins serving on loopback."""
     root = tmp_path / "etc-kubernetes"
-    ca_key, etcd_ca_key, api_key, etcd_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(5))
+    ca_key, etcd_ca_key, api_key, etcd_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _key in range(5))
     ca = _cert("kubernetes", ca_key, None, ca_key, ca=True)
     etcd_ca = _cert("etcd-ca", etcd_ca_key, None, etcd_ca_key, ca=True)
     _write(root / "pki/ca.crt", ca)
