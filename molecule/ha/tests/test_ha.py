@@ -204,6 +204,7 @@ def test_reset_a_worker_then_join_it_again():
     result, _recap = playbook("playbooks/reset.yml", "--limit", "w1", log="reset-refused.out")
     assert result.returncode != 0 and "kha_reset_confirm=yes" in result.stdout
     assert "w1" in _node_names()
+    cidr_before = _pod_cidr("w1")
 
     result, recap = playbook("playbooks/reset.yml", "--limit", "w1", "-e", "kha_reset_confirm=yes", log="reset.out")
     assert result.returncode == 0, result.stdout[-4000:]
@@ -221,9 +222,46 @@ def test_reset_a_worker_then_join_it_again():
     result, recap = playbook("playbooks/add_nodes.yml", log="rejoin.out")
     assert result.returncode == 0, result.stdout[-4000:]
     assert recap["w1"]["changed"] > 0
-    assert {host: r["changed"] for host, r in recap.items() if host != "w1" and r["changed"]} == {}
     ready = kubectl_via_vip("cp1", "get node w1 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'")
     assert ready.stdout.strip() == "True"
+    # The other nodes change only where w1's new Node got another pod network than before (the node IPAM does not
+    # hand a released range out again at once): then each one's route to w1 moves to it, and nothing else changes.
+    cidr_after = _pod_cidr("w1")
+    others = {host: tasks for host, tasks in _changed_tasks(result.stdout).items() if host != "w1"}
+    print(f"w1's pod network: {cidr_before} before the reset, {cidr_after} after the join; others changed: {others}")
+    if cidr_after == cidr_before:
+        assert others == {}, others
+    else:
+        assert all(tasks <= ROUTE_TASKS for tasks in others.values()), others
+        for node in CONTROL_PLANE:
+            routes = on(node, "ip route show proto 77").stdout
+            assert f"{cidr_after} via {CLUSTER_ADDRESS['w1']}" in routes, (node, routes)
+            assert cidr_before not in routes, (node, routes)
+
+
+ROUTE_TASKS = {
+    "kubeadm_ha.cluster.cni : Write this node's routes",
+    "kubeadm_ha.cluster.cni : Apply the routes and rules",
+}
+
+
+def _pod_cidr(node: str) -> str:
+    return kubectl_via_vip("cp1", f"get node {node} -o jsonpath='{{.spec.podCIDR}}'").stdout.strip()
+
+
+def _changed_tasks(output: str) -> dict[str, set[str]]:
+    """Which tasks reported a change on which host, from an ansible-playbook output (TASK headers, then results)."""
+    changed: dict[str, set[str]] = {}
+    task = ""
+    for line in output.splitlines():
+        header = re.match(r"^TASK \[(.+?)\] \*", line)
+        if header:
+            task = header.group(1)
+            continue
+        result = re.match(r"^changed: \[([^\]]+)\]", line)
+        if result:
+            changed.setdefault(result.group(1).split(" -> ")[0], set()).add(task)
+    return changed
 
 
 def test_pod_network_without_its_routes_fails_the_check_and_is_repaired():
