@@ -128,7 +128,9 @@ def _secrets() -> dict[str, str]:
     for n, token in enumerate(expired.read_text().split()):
         secrets[f"expired bootstrap token {n}"] = token
         secrets[f"expired bootstrap token secret {n}"] = token.split(".")[1]
-    listed = on("cp1", "kubeadm token list -o json").stdout
+    # cp1 may be powered off (day 2): the keys and tokens come from the first control-plane node that answers
+    source = next(n for n in CONTROL_PLANE if on(n, "test -e /etc/kubernetes/admin.conf", check=False).returncode == 0)
+    listed = on(source, "kubeadm token list -o json").stdout
     for n, token in enumerate(re.findall(r'"token": *"([a-z0-9]{6}\.[a-z0-9]{16})"', listed)):
         secrets[f"bootstrap token {n}"] = token
         secrets[f"bootstrap token secret {n}"] = token.split(".")[1]
@@ -139,9 +141,9 @@ def _secrets() -> dict[str, str]:
         for token in re.findall(r'token: "?([a-z0-9]{6}\.[a-z0-9]{16})', conf):
             secrets[f"bootstrap token used by {node}"] = token
     for path in ["pki/ca.key", "pki/sa.key", "pki/front-proxy-ca.key", "pki/etcd/ca.key", "pki/apiserver.key"]:
-        body = "".join(on("cp1", f"cat /etc/kubernetes/{path}").stdout.splitlines()[1:-1])
+        body = "".join(on(source, f"cat /etc/kubernetes/{path}").stdout.splitlines()[1:-1])
         secrets[f"private key {path}"] = body[40:100]  # a slice of the base64 body: enough to be unique
-    admin = on("cp1", "cat /etc/kubernetes/admin.conf").stdout
+    admin = on(source, "cat /etc/kubernetes/admin.conf").stdout
     secrets["admin.conf client key"] = re.search(r"client-key-data: (\S+)", admin).group(1)[40:100]
     return secrets
 
