@@ -488,6 +488,12 @@ class _Checker:
             if spec.scope == "host":
                 for host in self.hosts:
                     present, raw = self._raw(host, spec.name)
+                    if present and host in self.absent and isinstance(raw, Unresolved):
+                        # A value made from the host's own facts cannot be read where none were gathered: the
+                        # host takes no part in the run (the caller decides what its absence means).
+                        self.warn(spec.variable, host, f"does not answer: not read ({raw.message})")
+                        self.host_values.setdefault(host, {})[spec.name] = spec.default
+                        continue
                     ok, value = self.convert(spec, raw, host) if present else (True, spec.default)
                     if not ok:
                         self.bad.add(spec.name)

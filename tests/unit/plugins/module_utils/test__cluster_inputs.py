@@ -127,7 +127,7 @@ class Example:
         self.facts[new] = self.facts.pop(old)
 
     # -- run --------------------------------------------------------------------------------------------------
-    def check(self):
+    def check(self, absent: list[str] | None = None):
         loader = DataLoader()
         inventory = InventoryManager(loader=loader, sources=[str(self.root)])
         manager = VariableManager(loader=loader, inventory=inventory)
@@ -140,7 +140,7 @@ class Example:
         hosts = [h.name for h in inventory.get_hosts()]
         variables = {h: host_inputs(hostvars, h, skip=frozenset({"kha_cluster"})) for h in hosts}
         facts = {h: host_facts(hostvars, h) for h in hosts}
-        return check_inventory(groups, variables, facts, extra_vars=self.extra_vars)
+        return check_inventory(groups, variables, facts, extra_vars=self.extra_vars, absent=absent)
 
 
 @pytest.fixture
@@ -992,3 +992,26 @@ def test_the_prod_example_documents_every_input_and_its_default():
         if spec.scope == "host" and name == "node_ip":
             continue  # an example value (host_vars only)
         assert documented == spec.default, f"kha_{name}: documented {documented!r}, default {spec.default!r}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hosts that do not answer
+# ---------------------------------------------------------------------------------------------------------
+def test_a_host_input_made_from_facts_is_not_read_on_a_host_that_does_not_answer(example):
+    """The lab sets kha_kubelet_cgroup_root from each host's facts: a host without facts that the caller reports as
+    not answering is warned about, not a problem (the front door leaves it out); on a host that answers, the same
+    unreadable value is a problem that names the variable and the host."""
+    example.set_vars({"kha_kubelet_cgroup_root": "/{{ ansible_facts['nodename'] }}"})
+    for host, address in example.addresses().items():
+        example.facts[host] = dict(facts_for(address), nodename=host.split(".")[0])
+    worker = WORKERS[1]
+    example.facts[worker] = None
+    report = example.check(absent=[worker])
+    assert report.errors == []
+    assert any(w.startswith(f"kha_kubelet_cgroup_root ({worker}): does not answer: not read") for w in report.warnings)
+    assert report.cluster["hosts"][CP[0]]["kubelet_cgroup_root"] == "/cp1"
+    assert report.cluster["hosts"][worker]["kubelet_cgroup_root"] == ""
+
+    report = example.check()
+    unread = f"kha_kubelet_cgroup_root ({worker}): cannot be read:"
+    assert any(e.startswith(unread) for e in report.errors), report.errors
