@@ -140,7 +140,12 @@ def node_state(
     if probe is None:
         return NodeState("unknown", ["not read in this run"])
     if probe.get("unreachable"):
-        return NodeState("unreachable", ["unreachable: " + _first_line(probe.get("msg"), "no connection")])
+        # Whether the cluster knows it (a member that does not answer is left out; a host to be added that does not
+        # answer cannot be set up) comes from the serving node, which still lists it.
+        known = view is not None and any(n.get("name") == node_name for n in view.get("nodes") or [])
+        return NodeState(
+            "unreachable", ["unreachable: " + _first_line(probe.get("msg"), "no connection")], registered=known
+        )
     files = probe.get("files") or {}
     kubelet_conf = bool(files.get("kubelet.conf"))
     manifests = [name for name in CONTROL_PLANE_MANIFESTS if files.get("manifests/" + name)]

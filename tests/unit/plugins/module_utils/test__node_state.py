@@ -167,8 +167,18 @@ def test_a_dead_first_node_still_in_etcd_is_reported_unreachable_and_cp2_serves(
         "state": "unreachable",
         "reasons": ["unreachable: container not running"],
         "stale_etcd_members": [],
-        "registered": False,
+        "registered": True,  # the serving node lists it: a member that does not answer, left out of the run
     }
+
+
+def test_a_host_to_add_that_does_not_answer_is_not_registered():
+    probes = healthy_cluster()
+    for h in CP:
+        probes[h]["nodes"] = [n for n in probes[h]["nodes"] if n["name"] != WORKERS[0]]
+    probes[WORKERS[0]] = {"unreachable": True, "msg": "no route to host"}
+    result = state(probes)
+    assert result["node_states"][WORKERS[0]]["state"] == "unreachable"
+    assert result["node_states"][WORKERS[0]]["registered"] is False
 
 
 # --- half-joined control-plane nodes: kubeadm join killed at each phase ----------------------------------------
