@@ -27,11 +27,15 @@ stage() {
   start=$(date +%s)
   "$@"
   rc=$?
-  local took=$(($(date +%s) - start))
-  if [ $rc -eq 0 ]; then
-    SUMMARY+=("$(printf '%-32s %-6s %5ss' "$name" ok "$took")")
+  record "$name" "$rc" $(($(date +%s) - start))
+}
+
+# record NAME RC SECONDS: one line of the summary; a non-zero RC fails the run.
+record() {
+  if [ "$2" -eq 0 ]; then
+    SUMMARY+=("$(printf '%-32s %-6s %5ss' "$1" ok "$3")")
   else
-    SUMMARY+=("$(printf '%-32s %-6s %5ss (rc=%s)' "$name" FAILED "$took" "$rc")")
+    SUMMARY+=("$(printf '%-32s %-6s %5ss (rc=%s)' "$1" FAILED "$3" "$2")")
     FAILED=1
   fi
   return 0
@@ -257,12 +261,7 @@ do_molecule() {
   [ -s "$rcfile" ] && read -r rc took <"$rcfile"
   printf '\n==== molecule %s ====\n' "$beside"
   cat "$out"
-  if [ "$rc" -eq 0 ]; then
-    SUMMARY+=("$(printf '%-32s %-6s %5ss' "molecule $beside (beside)" ok "$took")")
-  else
-    SUMMARY+=("$(printf '%-32s %-6s %5ss (rc=%s)' "molecule $beside (beside)" FAILED "$took" "$rc")")
-    FAILED=1
-  fi
+  record "molecule $beside (beside)" "$rc" "$took"
 }
 
 # ---------------------------------------------------------------------------------------------------------
