@@ -5,13 +5,12 @@
 #   lab/labctl infra-up && lab/k8s/build.sh && lab/k8s/publish.sh && lab/k8s/prove.sh
 #
 # Environment:
-#   KHA_K8S_KEEP=1              keep the nodes (and their cgroups) for a look afterwards
+#   KHA_K8S_KEEP=1              keep the nodes for a look afterwards
 #   KHA_K8S_UPDATE_FIXTURES=1   also copy the captured kubeadm outputs into tests/unit/fixtures/kubeadm/real/
 #
 # What it does:
-#   1. lab/labctl node-up kha-k8s1 172.30.7.11 / kha-k8s2 172.30.7.12; a per-node cgroup root
-#      (/sys/fs/cgroup/<each hierarchy>/lab-<node>) created beforehand
-#   2. in each node: containerd from Debian (cgroupfs, restrict_oom_score_adj, sandbox_image and a plain-HTTP
+#   1. lab/labctl node-up kha-k8s1 172.30.7.11 / kha-k8s2 172.30.7.12 (each in a cgroup namespace of its own)
+#   2. in each node: containerd from Debian (the systemd cgroup driver, restrict_oom_score_adj, sandbox_image and a plain-HTTP
 #      registry host for 172.30.0.2:5000); kubelet/kubeadm/kubectl from the lab apt repository with the
 #      signed-by key, exactly as on a real host; the sysctls kubeadm checks
 #   3. kubeadm init --config (v1beta2) on kha-k8s1; /healthz and `kubectl get nodes`
@@ -67,19 +66,6 @@ cleanup() {
 on() { docker exec "$1" bash -c "$2"; }
 put() { docker exec -i "$1" sh -c "cat >'$2'"; }   # put NODE PATH <content
 
-# The kubelet's --cgroup-root, one per node: nodes share the host's cgroup tree (--cgroupns=host), so each
-# kubelet gets its own /lab-<node> in every hierarchy, made beforehand (the kubelet refuses a missing one).
-# Made from inside the node: its systemd mounts hierarchies (hugetlb, perf_event, net_cls,net_prio) that the
-# host itself has not mounted.
-make_cgroup_root() {
-  on "$1" "set -e
-    for h in /sys/fs/cgroup/*/; do
-      [ -L \"\${h%/}\" ] && continue
-      case \$(stat -f -c %T \"\$h\") in cgroupfs | cgroup2fs) mkdir -p \"\${h}lab-$1\" ;; esac
-    done
-    ls -d /sys/fs/cgroup/*/lab-$1 | wc -l"
-}
-
 # What publish.sh puts in place: the packages in the apt repository, every image kubeadm will ask for
 # (but CoreDNS, which the lab cannot build) in the registry.
 check_published() {
@@ -97,7 +83,7 @@ check_published() {
   log "apt repository serves $K8S_PKG_VERSION; registry has the images"
 }
 
-# labctl node-down removes leftover nodes with their cgroup roots; node-up raises the host's inotify limit.
+# labctl node-down removes leftover nodes; node-up raises the host's inotify limit.
 nodes_up() {
   "$LABCTL" image >/dev/null
   "$LABCTL" node-down "${NODES[@]}"
@@ -114,15 +100,15 @@ setup_containerd() {
     apt-get install -y -qq containerd >/dev/null
     mkdir -p /etc/containerd /etc/containerd/certs.d/$LAB_REGISTRY
     containerd config default >/etc/containerd/config.toml
-    # cgroupfs in containerd and kubelet: the node's systemd does not own its cgroup subtree (--cgroupns=host).
-    sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' /etc/containerd/config.toml
+    # The systemd cgroup driver in containerd and kubelet (kubeadm's default): the node's systemd owns its subtree.
+    sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml
     # No CAP_SYS_RESOURCE in the nodes: nothing may lower oom_score_adj (the sandbox asks for -998).
     sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' /etc/containerd/config.toml
     sed -i 's|sandbox_image = .*|sandbox_image = \"$SANDBOX_IMAGE\"|' /etc/containerd/config.toml
     sed -i '/\\[plugins.\"io.containerd.grpc.v1.cri\".registry\\]/,/config_path/ s|config_path = .*|config_path = \"/etc/containerd/certs.d\"|' /etc/containerd/config.toml
     printf 'server = \"http://$LAB_REGISTRY\"\n\n[host.\"http://$LAB_REGISTRY\"]\n  capabilities = [\"pull\", \"resolve\"]\n' \
       >/etc/containerd/certs.d/$LAB_REGISTRY/hosts.toml
-    grep -q 'SystemdCgroup = false' /etc/containerd/config.toml
+    grep -q 'SystemdCgroup = true' /etc/containerd/config.toml
     grep -q 'restrict_oom_score_adj = true' /etc/containerd/config.toml
     grep -q 'sandbox_image = \"$SANDBOX_IMAGE\"' /etc/containerd/config.toml
     grep -q 'config_path = \"/etc/containerd/certs.d\"' /etc/containerd/config.toml
@@ -157,7 +143,6 @@ setup_sysctls() {
 
 setup_node() {
   local node=$1
-  step "$node: cgroup root /lab-$node" make_cgroup_root "$node"
   step "$node: containerd" setup_containerd "$node"
   step "$node: sysctls" setup_sysctls "$node"
   step "$node: kube packages from the lab repo" setup_kube_packages "$node"
@@ -213,8 +198,6 @@ localAPIEndpoint:
 nodeRegistration:
   name: $CP
   criSocket: $CRI_SOCKET
-  kubeletExtraArgs:
-    cgroup-root: /lab-$CP
 ---
 apiVersion: kubeadm.k8s.io/v1beta2
 kind: ClusterConfiguration
@@ -228,7 +211,7 @@ networking:
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-cgroupDriver: cgroupfs
+cgroupDriver: systemd
 ---
 # The nodes' network namespaces may not raise the host-wide nf_conntrack_max ("open /proc/sys/net/netfilter/
 # nf_conntrack_max: permission denied" kills kube-proxy): maxPerCore 0 leaves it alone (kind does the same).
@@ -313,8 +296,6 @@ nodeRegistration:
   criSocket: $CRI_SOCKET
   ignorePreflightErrors:
   - $JOIN_IGNORE_PREFLIGHT
-  kubeletExtraArgs:
-    cgroup-root: /lab-$WK
 EOF
   on "$WK" 'kubeadm join --config /root/kubeadm-join.yaml' >"$CAPTURES/.join.out" 2>"$CAPTURES/.join.err" || {
     cat "$CAPTURES/.join.out" "$CAPTURES/.join.err" >&2
