@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Benchmark: a measurement, not a test (nothing here passes or fails on a time).
 #
-#   lab/bench.sh            (make bench)
+#   lab/bench.sh                 (make bench)   every row below
+#   KHA_BENCH_ROWS="fresh 3+2"   only some rows (names as below, separated by commas)
+#   KHA_BENCH_OUT=FILE           where the table goes (default docs/benchmark.md)
 #
-# On the demo lab (lab/nodes.conf: 3 control-plane + 2 worker nodes, real Kubernetes from lab/k8s) it times
-#   1. a fresh deploy: new nodes, `ansible-playbook site.yml -i inventories/lab`
-#   2. a no-change re-run of the same command
-# and counts, from each run's PLAY RECAP, the task results summed over the hosts (ok, changed, skipped, failed)
-# and the tasks of the run (ansible.posix.profile_tasks lines). It prints a table and writes it, with the
-# slowest tasks of the fresh deploy and what the machine is, to docs/benchmark.md (KHA_BENCH_OUT overrides).
-# The demo nodes are replaced: whatever ran on them is gone afterwards (the lab stays up for a look;
-# `make demo-down` removes it).
+# Rows, each on lab nodes that are new for that row (real Kubernetes from lab/k8s, the demo lab's inventory:
+# inventories/prod's cluster.yml verbatim + the lab's settings, with the row's workers):
+#   fresh 3+2          `ansible-playbook site.yml` on 3 control-plane + 2 worker nodes
+#   no-change re-run   the same command again on that cluster (must report changed=0)
+#   add one worker     a third worker added to the inventory, `ansible-playbook playbooks/add_nodes.yml` (no --limit)
+#   fresh 3+2 with mitogen   fresh 3+2 again on new nodes, with the mitogen_linear strategy (PyPI mitogen) and the
+#                      `docker` connection name, which mitogen replaces with its own (it does not know
+#                      community.docker.docker by that name)
+#   fresh 3+10         site.yml on 3 control-plane + 10 worker nodes
+#   fresh 3+20         site.yml on 3 control-plane + 20 worker nodes, when the machine has the memory for it
+# For each row: wall time, the tasks of the run (profile_tasks), changed task results summed over the hosts, and
+# the time inside the commands a deploy cannot avoid: the tasks whose names say they refresh package lists, install
+# packages, pull images, run kubeadm init/join, or wait for the API, the VIP, etcd or the nodes (UNAVOIDABLE; task time as
+# profile_tasks measures it: from the task's start to the next task's start, all hosts together). Below the table:
+# the overhead ratio (fresh 3+2 wall time / its unavoidable time), the re-run ratio (no-change re-run / fresh
+# 3+2), the add ratio, the scale ratio (fresh 3+10 / fresh 3+2), the ten slowest tasks of fresh 3+2, and the peak
+# memory of each row's nodes (cgroup v1 memory.max_usage_in_bytes of every node container, summed and per node).
+# The demo nodes are replaced; the lab stays up afterwards with the last row's nodes (`make demo-down` removes
+# it). Run logs stay in the printed work directory.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -18,69 +31,192 @@ export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_SORT_ORDER=descending PROFILE_TASKS_TASK_OUTPUT_LIMIT=all
 OUT=${KHA_BENCH_OUT:-$ROOT/docs/benchmark.md}
+ROWS_WANTED=${KHA_BENCH_ROWS:-fresh 3+2,no-change re-run,add one worker,fresh 3+2 with mitogen,fresh 3+10,fresh 3+20}
+# The mitogen row: PyPI's mitogen, installed into the work directory only (the collection does not depend on it).
+MITOGEN_VERSION=0.3.54
 WORK=$(mktemp -d /tmp/kha-bench.XXXXXX)
+# Task names (role : task, as profile_tasks prints them) whose time a deploy cannot avoid.
+UNAVOIDABLE='(^|: )(Install (the (runtime )?packages|the pinned packages|kubelet|kubeadm|haproxy and keepalived|(the )?cri-dockerd|the CNI plugins)|Refresh (the|apt.s) package lists|Pull |Run kubeadm (init|join)|Wait (until|for) )'
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 [ -x .venv/bin/ansible-playbook ] || { log "no virtualenv: run 'make venv' first (make bench does)"; exit 1; }
+wanted() { [[ ",$ROWS_WANTED," == *",$1,"* ]]; }
 
-log "lab infrastructure and Kubernetes packages/images (cached)"
+log "lab infrastructure and Kubernetes packages/images (cached); work directory $WORK"
 lab/labctl infra-up >/dev/null
 lab/k8s/build.sh >"$WORK/k8s-build.log" 2>&1 || { tail -n 30 "$WORK/k8s-build.log"; exit 1; }
 lab/k8s/publish.sh >"$WORK/k8s-publish.log" 2>&1 || { tail -n 30 "$WORK/k8s-publish.log"; exit 1; }
+lab/labctl image >/dev/null
 
-log "fresh demo nodes"
-mapfile -t NODES < <(grep -v -E '^\s*(#|$)' lab/nodes.conf | awk '{print $1}')
-lab/labctl node-down "${NODES[@]}"
-lab/labctl up >/dev/null
+CONTROL_PLANE=(kha-cp1 kha-cp2 kha-cp3)
+worker() { echo "kha-w$1"; }
+worker_ip() { echo "172.30.0.$((20 + $1))"; }
 
-ROWS=()
-# run LABEL: one timed site.yml run; appends a table row, keeps the output in $WORK/LABEL.log
-run() {
-  local label=$1 start took rc
-  log "run: $label"
-  start=$(date +%s%N)
-  ansible-playbook site.yml -i inventories/lab >"$WORK/$label.log" 2>&1 && rc=0 || rc=$?
-  took=$((($(date +%s%N) - start) / 1000000000))
-  if [ "$rc" -ne 0 ]; then
-    tail -n 60 "$WORK/$label.log" >&2
-    log "the $label run failed (rc $rc); full output: $WORK/$label.log"
-    exit 1
-  fi
-  # PLAY RECAP lines: "host : ok=N changed=N unreachable=N failed=N skipped=N rescued=N ignored=N"
-  local sums tasks
-  sums=$(awk '/: ok=[0-9]+ +changed=/ {
-      for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[2] != "") s[kv[1]] += kv[2] }
-    } END { printf "%d %d %d %d", s["ok"], s["changed"], s["skipped"], s["failed"] }' "$WORK/$label.log")
-  tasks=$(grep -c -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/$label.log" || true)
-  read -r ok changed skipped failed <<<"$sums"
-  ROWS+=("$(printf '| %s | %s s | %s | %s | %s | %s | %s |' "$label" "$took" "$tasks" "$ok" "$changed" "$skipped" "$failed")")
-  log "$label: $took s, $tasks tasks; host results: ok=$ok changed=$changed skipped=$skipped failed=$failed"
+# inventory DIR WORKERS [CONNECTION]: the demo lab's inventory (its group_vars, linked) with WORKERS workers.
+inventory() {
+  local dir=$1 workers=$2 connection=${3:-community.docker.docker} i
+  rm -rf "$dir"
+  mkdir -p "$dir/group_vars/all"
+  for f in "$ROOT"/inventories/lab/group_vars/all/*.yml; do
+    ln -s "$(readlink -f "$f")" "$dir/group_vars/all/$(basename "$f")"
+  done
+  {
+    echo "all:"
+    echo "  vars: {ansible_connection: $connection, ansible_user: root}"
+    echo "  children:"
+    echo "    k8s_cluster:"
+    echo "      children:"
+    echo "        kube_control_plane:"
+    echo "          hosts: {$(IFS=,; echo "${CONTROL_PLANE[*]/%/: null}")}"
+    echo "        kube_node:"
+    echo "          hosts:"
+    for ((i = 1; i <= workers; i++)); do echo "            $(worker "$i"):"; done
+    echo "    kube_lb: {hosts: {}}"
+  } >"$dir/hosts.yml"
 }
 
-run "fresh deploy"
-run "no-change re-run"
+all_bench_nodes() { docker ps -a --filter label=org.kha-lab.node=1 --format '{{ .Names }}' | grep -E '^kha-(cp|w)[0-9]+$' || true; }
+
+# fresh_nodes WORKERS: remove every demo/bench node, start 3 control-plane nodes and WORKERS workers.
+fresh_nodes() {
+  local workers=$1 i old
+  mapfile -t old < <(all_bench_nodes)
+  [ ${#old[@]} -eq 0 ] || lab/labctl node-down "${old[@]}" >/dev/null
+  for i in 1 2 3; do lab/labctl node-up "kha-cp$i" "172.30.0.1$i" bookworm >/dev/null; done
+  for ((i = 1; i <= workers; i++)); do lab/labctl node-up "$(worker "$i")" "$(worker_ip "$i")" bookworm >/dev/null; done
+}
+
+# memory of the running bench nodes: "total MiB, max MiB per node, nodes" from cgroup v1 peak usage of each node's
+# container cgroup, which holds its pods too (each node has a cgroup namespace of its own: lab/labctl). Peaks include
+# the page cache and are each node's own, so the sum is an upper bound of what was in use at one moment.
+memory() {
+  local name id peak total=0 max=0 n=0 m=/sys/fs/cgroup/memory
+  for name in $(all_bench_nodes); do
+    id=$(docker inspect -f '{{ .Id }}' "$name")
+    peak=$(cat "$m/docker/$id/memory.max_usage_in_bytes" 2>/dev/null || echo 0)
+    total=$((total + peak))
+    [ "$peak" -le "$max" ] || max=$peak
+    n=$((n + 1))
+  done
+  echo "$((total / 1048576)) $((max / 1048576)) $n"
+}
+
+declare -A WALL UNAVOID
+ROWS=()
+MEMORY=()
+# run LABEL INVENTORY PLAYBOOK: one timed run; appends a table row, keeps the output in $WORK/LABEL.log
+run() {
+  local label=$1 inv=$2 playbook=$3 start took rc file="$WORK/${1// /_}.log"
+  log "run: $label ($playbook)"
+  start=$(date +%s%N)
+  ansible-playbook "$playbook" -i "$inv" >"$file" 2>&1 && rc=0 || rc=$?
+  took=$((($(date +%s%N) - start) / 1000000000))
+  if [ "$rc" -ne 0 ]; then
+    tail -n 60 "$file" >&2
+    log "the $label run failed (rc $rc); full output: $file"
+    exit 1
+  fi
+  local changed tasks unavoid
+  changed=$(awk '/: ok=[0-9]+ +changed=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); s += kv[2] } }
+    END { print s + 0 }' "$file")
+  tasks=$(grep -c -E ' -{3,} +[0-9]+\.[0-9]+s$' "$file" || true)
+  unavoid=$(grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$file" | grep -E "$UNAVOIDABLE" |
+    sed -E 's/.* ([0-9]+\.[0-9]+)s$/\1/' | awk '{ s += $1 } END { printf "%.0f", s }')
+  WALL[$label]=$took
+  UNAVOID[$label]=$unavoid
+  ROWS+=("$(printf '| %s | %s s | %s | %s | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid")")
+  log "$label: $took s, $tasks tasks, changed=$changed, unavoidable $unavoid s"
+}
+
+note_memory() {
+  local total max n
+  read -r total max n <<<"$(memory)"
+  MEMORY+=("- $1: $n nodes, peaks summed $total MiB, at most $max MiB on one node (about $((total / (n > 0 ? n : 1))) MiB per node)")
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# --- 3+2: fresh, no-change re-run, add one worker -------------------------------------------------------------
+if wanted "fresh 3+2" || wanted "no-change re-run" || wanted "add one worker"; then
+  inventory "$WORK/inv-3+2" 2
+  fresh_nodes 2
+  run "fresh 3+2" "$WORK/inv-3+2" site.yml
+  cp "$WORK/fresh_3+2.log" "$WORK/slowest-source.log"
+  ! wanted "no-change re-run" || run "no-change re-run" "$WORK/inv-3+2" site.yml
+  note_memory "3+2"
+  if wanted "add one worker"; then
+    inventory "$WORK/inv-3+3" 3
+    lab/labctl node-up "$(worker 3)" "$(worker_ip 3)" bookworm >/dev/null
+    run "add one worker" "$WORK/inv-3+3" playbooks/add_nodes.yml
+  fi
+fi
+
+# --- 3+2 with mitogen --------------------------------------------------------------------------------------------
+if wanted "fresh 3+2 with mitogen"; then
+  log "installing mitogen $MITOGEN_VERSION into $WORK/mitogen"
+  pip install -q --target "$WORK/mitogen" "mitogen==$MITOGEN_VERSION" >"$WORK/mitogen-install.log" 2>&1 ||
+    { tail -n 20 "$WORK/mitogen-install.log" >&2; exit 1; }
+  inventory "$WORK/inv-3+2-mitogen" 2 docker
+  fresh_nodes 2
+  PYTHONPATH="$WORK/mitogen" ANSIBLE_STRATEGY_PLUGINS="$WORK/mitogen/ansible_mitogen/plugins/strategy" \
+    ANSIBLE_STRATEGY=mitogen_linear run "fresh 3+2 with mitogen" "$WORK/inv-3+2-mitogen" site.yml
+fi
+
+# --- bigger clusters ------------------------------------------------------------------------------------------
+for workers in 10 20; do
+  label="fresh 3+$workers"
+  wanted "$label" || continue
+  avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+  # about 700 MiB a node was the most seen (3+2, 3+10); keep 4 GiB for the controller and the rest
+  need=$(((3 + workers) * 700 + 4096))
+  if [ "$avail" -lt "$need" ]; then
+    ROWS+=("| $label | not run: $avail MiB available, about $need MiB needed | | | |")
+    continue
+  fi
+  inventory "$WORK/inv-3+$workers" "$workers"
+  fresh_nodes "$workers"
+  run "$label" "$WORK/inv-3+$workers" site.yml
+  note_memory "3+$workers"
+done
 
 {
   echo "# Benchmark: deploy of the demo lab"
   echo
   echo "Measured by \`lab/bench.sh\` (\`make bench\`) on $(date -u +%Y-%m-%d): $(nproc) CPU cores,"
-  echo "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)."
-  echo "Cluster: 3 control-plane + 2 worker nodes (systemd containers), Kubernetes v$(. lab/k8s/versions.sh && echo "$KHA_K8S_VERSION") built"
-  echo "from Debian's source, containerd, haproxy + keepalived VIP; \`ansible-playbook site.yml -i inventories/lab\`."
+  echo "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r),"
+  echo "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), forks $(ansible-config dump 2>/dev/null | sed -n 's/^DEFAULT_FORKS([^)]*) = //p')."
+  echo "Cluster: 3 control-plane nodes + N workers (systemd containers on one host), Kubernetes"
+  echo "v$(. lab/k8s/versions.sh && echo "$KHA_K8S_VERSION") built from Debian's source, containerd, haproxy + keepalived VIP, the bridge pod network;"
+  echo "the inventory is \`inventories/lab\` (the prod example's cluster.yml verbatim + the lab's settings) with the row's workers."
+  echo "Every row starts on new nodes except the re-run and the added worker, which run on the 3+2 cluster."
   echo
-  echo "Tasks: the tasks of the run (profile_tasks). ok/changed/skipped/failed: task results summed over the hosts"
-  echo "(PLAY RECAP; ok includes changed)."
+  echo "Tasks: the tasks of the run (profile_tasks). Changed: changed task results summed over the hosts (PLAY RECAP)."
+  echo "Unavoidable: the time of the tasks that refresh package lists, install packages, pull images, run \`kubeadm init\`/\`kubeadm join\`, or"
+  echo "wait for the API, the VIP, etcd or the nodes (task names matching \`$UNAVOIDABLE\`)."
   echo
-  echo "| run | wall time | tasks | ok | changed | skipped | failed |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| row | wall time | tasks | changed | unavoidable |"
+  echo "|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
-  echo "Slowest tasks of the fresh deploy:"
+  if [ -n "${WALL[fresh 3+2]:-}" ]; then
+    echo "- overhead ratio (fresh 3+2 wall time / its unavoidable time): $(ratio "${WALL[fresh 3+2]}" "${UNAVOID[fresh 3+2]}")"
+    [ -z "${WALL[no-change re-run]:-}" ] || echo "- re-run ratio (no-change re-run / fresh 3+2): $(ratio "${WALL[no-change re-run]}" "${WALL[fresh 3+2]}")"
+    [ -z "${WALL[add one worker]:-}" ] || echo "- add ratio (add one worker / fresh 3+2): $(ratio "${WALL[add one worker]}" "${WALL[fresh 3+2]}")"
+    [ -z "${WALL[fresh 3+2 with mitogen]:-}" ] || echo "- mitogen ratio (fresh 3+2 with mitogen / fresh 3+2): $(ratio "${WALL[fresh 3+2 with mitogen]}" "${WALL[fresh 3+2]}")"
+    [ -z "${WALL[fresh 3+10]:-}" ] || echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
+    [ -z "${WALL[fresh 3+20]:-}" ] || echo "- scale ratio (fresh 3+20 / fresh 3+2): $(ratio "${WALL[fresh 3+20]}" "${WALL[fresh 3+2]}")"
+    echo
+    echo "Ten slowest tasks of fresh 3+2:"
+    echo
+    echo '```'
+    grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/slowest-source.log" | head -n 10
+    echo '```'
+    echo
+  fi
+  echo "Peak memory of the lab nodes:"
   echo
-  echo '```'
-  awk 'n < 10 && / -{3,} +[0-9]+\.[0-9]+s$/ {print; n++}' "$WORK/fresh deploy.log"
-  echo '```'
+  printf '%s\n' "${MEMORY[@]}"
 } >"$OUT"
 echo
-sed -n '/^| run/,/^$/p' "$OUT"
+sed -n '/^| row/,/^Ten/p' "$OUT"
 log "written to ${OUT#"$ROOT"/}; run logs in $WORK"
