@@ -206,6 +206,14 @@ done
     [ -z "${WALL[fresh 3+10]:-}" ] || echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
     [ -z "${WALL[fresh 3+20]:-}" ] || echo "- scale ratio (fresh 3+20 / fresh 3+2): $(ratio "${WALL[fresh 3+20]}" "${WALL[fresh 3+2]}")"
     echo
+    echo "Time of fresh 3+2 by role (task times summed; tasks outside roles under \"(playbook)\"):"
+    echo
+    echo '```'
+    grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/slowest-source.log" |
+      sed -E 's/^(([^ ]+) : )?.* ([0-9]+\.[0-9]+)s$/\2 \3/; s/^ /(playbook) /' |
+      awk '{ t[$1] += $2; n[$1]++ } END { for (r in t) printf "%8.1f s %4d tasks  %s\n", t[r], n[r], r }' | sort -rn
+    echo '```'
+    echo
     echo "Ten slowest tasks of fresh 3+2:"
     echo
     echo '```'
