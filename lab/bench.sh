@@ -126,6 +126,7 @@ run() {
   UNAVOID[$label]=$unavoid
   ROWS+=("$(printf '| %s | %s s | %s | %s | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid")")
   log "$label: $took s, $tasks tasks, changed=$changed, unavoidable $unavoid s"
+  report
 }
 
 note_memory() {
@@ -136,12 +137,61 @@ note_memory() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+# report: the table so far, written to $OUT after every row (an interrupted run keeps the rows it measured).
+report() {
+  {
+    echo "# Benchmark: deploy of the demo lab"
+    echo
+    echo "Measured by \`lab/bench.sh\` (\`make bench\`) on $(date -u +%Y-%m-%d): $(nproc) CPU cores,"
+    echo "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r),"
+    echo "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), forks $(ansible-config dump 2>/dev/null | sed -n 's/^DEFAULT_FORKS([^)]*) = //p')."
+    echo "Cluster: 3 control-plane nodes + N workers (systemd containers on one host), Kubernetes"
+    echo "v$(. lab/k8s/versions.sh && echo "$KHA_K8S_VERSION") built from Debian's source, containerd, haproxy + keepalived VIP, the bridge pod network;"
+    echo "the inventory is \`inventories/lab\` (the prod example's cluster.yml verbatim + the lab's settings) with the row's workers."
+    echo "Every row starts on new nodes except the re-run and the added worker, which run on the 3+2 cluster."
+    echo
+    echo "Tasks: the tasks of the run (profile_tasks). Changed: changed task results summed over the hosts (PLAY RECAP)."
+    echo "Unavoidable: the time of the tasks that refresh package lists, install packages, pull images, run \`kubeadm init\`/\`kubeadm join\`, or"
+    echo "wait for the API, the VIP, etcd or the nodes (task names matching \`$UNAVOIDABLE\`)."
+    echo
+    echo "| row | wall time | tasks | changed | unavoidable |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    if [ -n "${WALL[fresh 3+2]:-}" ] && [ -s "$WORK/fresh_3+2.log" ]; then
+      echo "- overhead ratio (fresh 3+2 wall time / its unavoidable time): $(ratio "${WALL[fresh 3+2]}" "${UNAVOID[fresh 3+2]}")"
+      [ -z "${WALL[no-change re-run]:-}" ] || echo "- re-run ratio (no-change re-run / fresh 3+2): $(ratio "${WALL[no-change re-run]}" "${WALL[fresh 3+2]}")"
+      [ -z "${WALL[add one worker]:-}" ] || echo "- add ratio (add one worker / fresh 3+2): $(ratio "${WALL[add one worker]}" "${WALL[fresh 3+2]}")"
+      [ -z "${WALL[fresh 3+2 with mitogen]:-}" ] || echo "- mitogen ratio (fresh 3+2 with mitogen / fresh 3+2): $(ratio "${WALL[fresh 3+2 with mitogen]}" "${WALL[fresh 3+2]}")"
+      [ -z "${WALL[fresh 3+10]:-}" ] || echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
+      [ -z "${WALL[fresh 3+20]:-}" ] || echo "- scale ratio (fresh 3+20 / fresh 3+2): $(ratio "${WALL[fresh 3+20]}" "${WALL[fresh 3+2]}")"
+      echo
+      echo "Time of fresh 3+2 by role (task times summed; tasks outside roles under \"(playbook)\"):"
+      echo
+      echo '```'
+      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" |
+        sed -E 's/^(([^ ]+) : )?.* ([0-9]+\.[0-9]+)s$/\2 \3/; s/^ /(playbook) /' |
+        awk '{ t[$1] += $2; n[$1]++ } END { for (r in t) printf "%8.1f s %4d tasks  %s\n", t[r], n[r], r }' | sort -rn
+      echo '```'
+      echo
+      echo "Ten slowest tasks of fresh 3+2:"
+      echo
+      echo '```'
+      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" | head -n 10
+      echo '```'
+      echo
+    fi
+    echo "Peak memory of the lab nodes:"
+    echo
+    printf '%s\n' "${MEMORY[@]}"
+  } >"$OUT"
+}
+
 # --- 3+2: fresh, no-change re-run, add one worker -------------------------------------------------------------
 if wanted "fresh 3+2" || wanted "no-change re-run" || wanted "add one worker"; then
   inventory "$WORK/inv-3+2" 2
   fresh_nodes 2
   run "fresh 3+2" "$WORK/inv-3+2" site.yml
-  cp "$WORK/fresh_3+2.log" "$WORK/slowest-source.log"
   ! wanted "no-change re-run" || run "no-change re-run" "$WORK/inv-3+2" site.yml
   note_memory "3+2"
   if wanted "add one worker"; then
@@ -179,52 +229,7 @@ for workers in 10 20; do
   note_memory "3+$workers"
 done
 
-{
-  echo "# Benchmark: deploy of the demo lab"
-  echo
-  echo "Measured by \`lab/bench.sh\` (\`make bench\`) on $(date -u +%Y-%m-%d): $(nproc) CPU cores,"
-  echo "$(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r),"
-  echo "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), forks $(ansible-config dump 2>/dev/null | sed -n 's/^DEFAULT_FORKS([^)]*) = //p')."
-  echo "Cluster: 3 control-plane nodes + N workers (systemd containers on one host), Kubernetes"
-  echo "v$(. lab/k8s/versions.sh && echo "$KHA_K8S_VERSION") built from Debian's source, containerd, haproxy + keepalived VIP, the bridge pod network;"
-  echo "the inventory is \`inventories/lab\` (the prod example's cluster.yml verbatim + the lab's settings) with the row's workers."
-  echo "Every row starts on new nodes except the re-run and the added worker, which run on the 3+2 cluster."
-  echo
-  echo "Tasks: the tasks of the run (profile_tasks). Changed: changed task results summed over the hosts (PLAY RECAP)."
-  echo "Unavoidable: the time of the tasks that refresh package lists, install packages, pull images, run \`kubeadm init\`/\`kubeadm join\`, or"
-  echo "wait for the API, the VIP, etcd or the nodes (task names matching \`$UNAVOIDABLE\`)."
-  echo
-  echo "| row | wall time | tasks | changed | unavoidable |"
-  echo "|---|---|---|---|---|"
-  printf '%s\n' "${ROWS[@]}"
-  echo
-  if [ -n "${WALL[fresh 3+2]:-}" ]; then
-    echo "- overhead ratio (fresh 3+2 wall time / its unavoidable time): $(ratio "${WALL[fresh 3+2]}" "${UNAVOID[fresh 3+2]}")"
-    [ -z "${WALL[no-change re-run]:-}" ] || echo "- re-run ratio (no-change re-run / fresh 3+2): $(ratio "${WALL[no-change re-run]}" "${WALL[fresh 3+2]}")"
-    [ -z "${WALL[add one worker]:-}" ] || echo "- add ratio (add one worker / fresh 3+2): $(ratio "${WALL[add one worker]}" "${WALL[fresh 3+2]}")"
-    [ -z "${WALL[fresh 3+2 with mitogen]:-}" ] || echo "- mitogen ratio (fresh 3+2 with mitogen / fresh 3+2): $(ratio "${WALL[fresh 3+2 with mitogen]}" "${WALL[fresh 3+2]}")"
-    [ -z "${WALL[fresh 3+10]:-}" ] || echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
-    [ -z "${WALL[fresh 3+20]:-}" ] || echo "- scale ratio (fresh 3+20 / fresh 3+2): $(ratio "${WALL[fresh 3+20]}" "${WALL[fresh 3+2]}")"
-    echo
-    echo "Time of fresh 3+2 by role (task times summed; tasks outside roles under \"(playbook)\"):"
-    echo
-    echo '```'
-    grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/slowest-source.log" |
-      sed -E 's/^(([^ ]+) : )?.* ([0-9]+\.[0-9]+)s$/\2 \3/; s/^ /(playbook) /' |
-      awk '{ t[$1] += $2; n[$1]++ } END { for (r in t) printf "%8.1f s %4d tasks  %s\n", t[r], n[r], r }' | sort -rn
-    echo '```'
-    echo
-    echo "Ten slowest tasks of fresh 3+2:"
-    echo
-    echo '```'
-    grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/slowest-source.log" | head -n 10
-    echo '```'
-    echo
-  fi
-  echo "Peak memory of the lab nodes:"
-  echo
-  printf '%s\n' "${MEMORY[@]}"
-} >"$OUT"
+report
 echo
 sed -n '/^| row/,/^Ten/p' "$OUT"
 log "written to ${OUT#"$ROOT"/}; run logs in $WORK"
