@@ -236,17 +236,18 @@ def test_check_mode_shows_the_diff_changes_nothing_and_hides_the_secret():
     assert run.rc == 0, run.output[-3000:]
     assert "-    timeout client 10m" in run.output, run.output[-3000:]
     assert "+    timeout client 11m" in run.output, run.output[-3000:]
-    secret_task = _task_output(run.output, "Write the VRRP authentication secret")
+    secret_task = _task_output(run.output, "Write keepalived's track script, VRRP authentication secret and configuration")
     for node in NODES:
         assert f"changed: [{node}]" in secret_task, secret_task
-    assert secret_task.count("the output has been hidden due to the fact that ''no_log: true''") == len(NODES)
+    # the secret's file shows as changed, its content as a placeholder (node_files' SECRET_BEFORE/SECRET_AFTER)
+    assert secret_task.count("+(secret: the new content, not shown)") == len(NODES), secret_task
     assert PASSWORD not in run.output and new_password not in run.output
     assert parallel(checksums) == before
     for node in NODES:
         assert "timeout client 10m" in dexec(node, "cat", "/etc/haproxy/haproxy.cfg").stdout
     report(
         f"check mode (--diff -v) with lb_haproxy_timeout_client=11m and a new VRRP password: rc=0, timeout diff shown, "
-        f"secret task changed+censored on {len(NODES)} nodes, no password in {len(run.output)} chars of output, "
+        f"secret file changed, shown as a placeholder on {len(NODES)} nodes, no password in {len(run.output)} chars of output, "
         f"config checksums unchanged"
     )
 

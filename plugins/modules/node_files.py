@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# Copyright (c) kubeadm_ha.cluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# ruff: noqa: E402 - Ansible wants the imports below DOCUMENTATION, EXAMPLES and RETURN
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: node_files
+short_description: Write several files on a node in one call, each only where its content, mode or owner differs
+version_added: 0.1.0
+description:
+  - Makes each file of O(files) hold exactly the given content, mode, owner and group, and reports which ones
+    changed. A file that already matches is not touched.
+  - One module call for all the files of a step, where M(ansible.builtin.template) with a loop makes two or more
+    calls per file and host (a C(stat), then a C(file) or a transfer and a C(copy)). The content is rendered on the
+    controller, usually with C(lookup('ansible.builtin.template', ...)).
+  - Each file is written to a temporary file in its own directory, created with mode C(0600), given its mode and
+    owner, checked with O(files[].validate) when given, and renamed over the old one, so a reader never sees a
+    partial file and a secret is never readable by others, not even for a moment.
+  - The files are written in the order given; the first failure stops the call, and reports the files already
+    written.
+  - O(files[].secret_content) is never returned, logged or shown in a diff.
+author:
+  - kubeadm_ha.cluster developers (@kubeadm_ha)
+extends_documentation_fragment:
+  - kubeadm_ha.cluster.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reports which files would change and, with C(--diff), how; writes nothing and runs no O(files[].validate).
+  diff_mode:
+    support: full
+    details:
+      - One diff per changed file. A file given with O(files[].secret_content) shows only that it changes.
+  idempotent:
+    support: full
+options:
+  files:
+    description:
+      - The files, written in this order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      dest:
+        description:
+          - Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description:
+          - The whole content of the file. Shown in diffs.
+          - Exactly one of O(files[].content) and O(files[].secret_content) is required.
+        type: str
+      secret_content:
+        description:
+          - The whole content of a file that holds a secret. Never returned, logged or shown in a diff.
+        type: str
+      mode:
+        description:
+          - The file's mode, an octal string such as C("0644").
+        type: str
+        required: true
+      owner:
+        description:
+          - The file's owner.
+        type: str
+        default: root
+      group:
+        description:
+          - The file's group.
+        type: str
+        default: root
+      validate:
+        description:
+          - A command run on the new content before it replaces the file; V(%s) stands for the path of the
+            temporary file. A non-zero exit leaves the old file in place and fails the call.
+        type: str
+      create_parent:
+        description:
+          - Create the file's directory (mode C(0755), owned by root) when it does not exist. Its parent must exist.
+        type: bool
+        default: false
+seealso:
+  - module: ansible.builtin.template
+  - module: ansible.builtin.copy
+"""
+
+EXAMPLES = r"""
+- name: Write keepalived's files
+  kubeadm_ha.cluster.node_files:
+    files:
+      - dest: /etc/keepalived/keepalived.conf
+        content: "{{ lookup('ansible.builtin.template', 'keepalived.conf.j2') }}"
+        mode: "0600"
+        validate: keepalived -t -f %s
+      - dest: /etc/keepalived/kha-vrrp-auth.conf
+        secret_content: "{{ lookup('ansible.builtin.template', 'kha-vrrp-auth.conf.j2') }}"
+        mode: "0600"
+  register: keepalived_files
+  notify: Restart keepalived
+"""
+
+RETURN = r"""
+changed_files:
+  description: The paths of the files that changed (or would change in check mode), content or attributes.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/keepalived/keepalived.conf"]
+"""
+
+import grp
+import os
+import pwd
+import shlex
+import stat
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+
+HIDDEN_BEFORE = "(secret: the old content, not shown)\n"
+HIDDEN_AFTER = "(secret: the new content, not shown)\n"
+
+
+def _uid(name):
+    return pwd.getpwnam(name).pw_uid
+
+
+def _gid(name):
+    return grp.getgrnam(name).gr_gid
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _mode(module, spec):
+    try:
+        mode = int(spec["mode"], 8)
+    except ValueError:
+        module.fail_json(msg=f"{spec['dest']}: mode {spec['mode']!r} is not an octal number such as '0644'")
+    if mode > 0o7777:
+        module.fail_json(msg=f"{spec['dest']}: mode {spec['mode']!r} is out of range")
+    return mode
+
+
+def _write(module, spec, data, target):
+    """Write DATA to a temporary file beside dest (0600 from the start), validate it, rename it over dest."""
+    mode, uid, gid = target
+    dest = spec["dest"]
+    directory = os.path.dirname(dest)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".kha-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        if spec.get("validate"):
+            command = spec["validate"]
+            if "%s" not in command:
+                module.fail_json(msg=f"{dest}: validate must contain %s (the new file's path): {command}")
+            argv = [word.replace("%s", tmp) for word in shlex.split(command)]
+            rc, out, err = module.run_command(argv)
+            if rc != 0:
+                # The output of the check is the validator's; the file's content is never part of the message.
+                module.fail_json(
+                    msg=f"{dest}: the new content failed validation (rc {rc}); the old file is left in place",
+                    rc=rc,
+                    stdout=out if spec.get("content") is not None else "",
+                    stderr=err if spec.get("content") is not None else "",
+                )
+        os.rename(tmp, dest)
+        tmp = None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    if module.selinux_enabled():
+        module.set_context_if_different(dest, module.selinux_default_context(dest), False)
+
+
+def _diff(spec, before, after, old_stat, target):
+    mode, uid, gid = target
+    secret = spec.get("secret_content") is not None
+    diff = {"before_header": spec["dest"], "after_header": spec["dest"]}
+    if before != after:
+        if secret:
+            diff["before"] = "" if before is None else HIDDEN_BEFORE
+            diff["after"] = HIDDEN_AFTER
+        else:
+            diff["before"] = "" if before is None else to_text(before, errors="surrogate_or_replace")
+            diff["after"] = to_text(after, errors="surrogate_or_replace")
+    else:
+        lines_before, lines_after = [], []
+        if stat.S_IMODE(old_stat.st_mode) != mode:
+            lines_before.append(f"mode: {stat.S_IMODE(old_stat.st_mode):04o}")
+            lines_after.append(f"mode: {mode:04o}")
+        if (old_stat.st_uid, old_stat.st_gid) != (uid, gid):
+            lines_before.append(f"owner: {old_stat.st_uid}:{old_stat.st_gid}")
+            lines_after.append(f"owner: {uid}:{gid}")
+        diff["before"] = "\n".join(lines_before) + "\n"
+        diff["after"] = "\n".join(lines_after) + "\n"
+    return diff
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    dest=dict(type="path", required=True),
+                    content=dict(type="str"),
+                    secret_content=dict(type="str", no_log=True),
+                    mode=dict(type="str", required=True),
+                    owner=dict(type="str", default="root"),
+                    group=dict(type="str", default="root"),
+                    validate=dict(type="str"),
+                    create_parent=dict(type="bool", default=False),
+                ),
+                mutually_exclusive=[("content", "secret_content")],
+                required_one_of=[("content", "secret_content")],
+            ),
+        ),
+        supports_check_mode=True,
+    )
+    changed_files, diffs = [], []
+    for spec in module.params["files"]:
+        dest = spec["dest"]
+        if not os.path.isabs(dest):
+            module.fail_json(msg=f"{dest}: dest must be an absolute path", changed_files=changed_files)
+        mode = _mode(module, spec)
+        try:
+            uid, gid = _uid(spec["owner"]), _gid(spec["group"])
+        except KeyError as exc:
+            module.fail_json(msg=f"{dest}: no such user or group: {to_native(exc)}", changed_files=changed_files)
+        content = spec["content"] if spec.get("content") is not None else spec["secret_content"]
+        after = to_bytes(content, errors="surrogate_or_strict")
+        directory = os.path.dirname(dest)
+        if not os.path.isdir(directory) and not (spec["create_parent"] or module.check_mode):
+            module.fail_json(msg=f"{dest}: the directory {directory} does not exist", changed_files=changed_files)
+        if os.path.islink(dest) or (os.path.exists(dest) and not os.path.isfile(dest)):
+            module.fail_json(msg=f"{dest}: is not a regular file", changed_files=changed_files)
+        before = _read(dest)
+        old_stat = os.stat(dest) if before is not None else None
+        if before == after and stat.S_IMODE(old_stat.st_mode) == mode and (old_stat.st_uid, old_stat.st_gid) == (
+            uid,
+            gid,
+        ):
+            continue
+        changed_files.append(dest)
+        if module._diff:
+            diffs.append(_diff(spec, before, after, old_stat, (mode, uid, gid)))
+        if module.check_mode:
+            continue
+        try:
+            if not os.path.isdir(directory):
+                os.mkdir(directory, 0o755)
+                os.chown(directory, 0, 0)
+            if before == after:
+                os.chown(dest, uid, gid)
+                os.chmod(dest, mode)
+            else:
+                _write(module, spec, after, (mode, uid, gid))
+        except OSError as exc:
+            module.fail_json(msg=f"{dest}: cannot write: {to_native(exc)}", changed_files=changed_files[:-1])
+    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""kubeadm_ha.cluster.node_files on a temporary directory (real files, no test double)."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible_collections.kubeadm_ha.cluster.plugins.modules import node_files
+from conftest import assert_secret_free
+
+OWNER = pwd.getpwuid(os.getuid()).pw_name
+GROUP = grp.getgrgid(os.getgid()).gr_name
+SECRET = "auth_pass s3cr3tPw\n"
+
+
+def spec(dest, **extra):
+    return {"dest": str(dest), "mode": "0644", "owner": OWNER, "group": GROUP, **extra}
+
+
+def run(run_module, files, check_mode=False, diff=True):
+    return run_module(node_files, {"files": files, "_ansible_diff": diff}, check_mode=check_mode)
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_writes_new_files_then_changes_nothing(tmp_path, run_module):
+    files = [spec(tmp_path / "a.conf", content="a\n"), spec(tmp_path / "b.sh", content="#!/bin/sh\n", mode="0755")]
+    first = run(run_module, files)
+    assert first.rc == 0, first.result
+    assert first.result["changed"] is True
+    assert first.result["changed_files"] == [str(tmp_path / "a.conf"), str(tmp_path / "b.sh")]
+    assert (tmp_path / "a.conf").read_text() == "a\n"
+    assert mode_of(tmp_path / "a.conf") == 0o644 and mode_of(tmp_path / "b.sh") == 0o755
+    assert [d["after"] for d in first.result["diff"]] == ["a\n", "#!/bin/sh\n"]
+    assert [d["before"] for d in first.result["diff"]] == ["", ""]
+    second = run(run_module, files)
+    assert second.result["changed"] is False
+    assert second.result["changed_files"] == [] and second.result["diff"] == []
+    # nothing but the two files: no temporary file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.conf", "b.sh"]
+
+
+def test_check_mode_writes_nothing_and_shows_the_diff(tmp_path, run_module):
+    (tmp_path / "a.conf").write_text("old\n")
+    files = [spec(tmp_path / "a.conf", content="new\n"), spec(tmp_path / "n.conf", content="n\n")]
+    result = run(run_module, files, check_mode=True).result
+    assert result["changed"] is True
+    assert result["changed_files"] == [str(tmp_path / "a.conf"), str(tmp_path / "n.conf")]
+    assert result["diff"][0]["before"] == "old\n" and result["diff"][0]["after"] == "new\n"
+    assert (tmp_path / "a.conf").read_text() == "old\n"
+    assert not (tmp_path / "n.conf").exists()
+
+
+def test_check_mode_in_a_missing_directory_reports_the_change(tmp_path, run_module):
+    result = run(run_module, [spec(tmp_path / "d" / "a.conf", content="a\n")], check_mode=True).result
+    assert result["changed_files"] == [str(tmp_path / "d" / "a.conf")]
+    assert not (tmp_path / "d").exists()
+
+
+def test_only_the_changed_file_is_rewritten(tmp_path, run_module):
+    files = [spec(tmp_path / "a.conf", content="a\n"), spec(tmp_path / "b.conf", content="b\n")]
+    run(run_module, files)
+    inode = os.stat(tmp_path / "a.conf").st_ino
+    files[1]["content"] = "b2\n"
+    result = run(run_module, files).result
+    assert result["changed_files"] == [str(tmp_path / "b.conf")]
+    assert os.stat(tmp_path / "a.conf").st_ino == inode
+    assert (tmp_path / "b.conf").read_text() == "b2\n"
+
+
+def test_mode_drift_is_repaired_without_rewriting(tmp_path, run_module):
+    files = [spec(tmp_path / "a.conf", content="a\n", mode="0600")]
+    run(run_module, files)
+    inode = os.stat(tmp_path / "a.conf").st_ino
+    os.chmod(tmp_path / "a.conf", 0o666)
+    result = run(run_module, files).result
+    assert result["changed"] is True
+    assert result["diff"][0]["before"] == "mode: 0666\n" and result["diff"][0]["after"] == "mode: 0600\n"
+    assert mode_of(tmp_path / "a.conf") == 0o600
+    assert os.stat(tmp_path / "a.conf").st_ino == inode
+
+
+def test_a_secret_never_travels_back(tmp_path, run_module):
+    files = [spec(tmp_path / "auth.conf", secret_content=SECRET, mode="0600")]
+    for check_mode in (True, False):
+        written = run(run_module, files, check_mode=check_mode)
+        assert written.result["changed"] is True
+        assert_secret_free(written.printed, SECRET.strip(), "s3cr3tPw")
+        dest = str(tmp_path / "auth.conf")
+        expected = {"before_header": dest, "after_header": dest, "before": "", "after": node_files.HIDDEN_AFTER}
+        assert written.result["diff"][0] == expected
+    assert (tmp_path / "auth.conf").read_text() == SECRET
+    assert mode_of(tmp_path / "auth.conf") == 0o600
+    files[0]["secret_content"] = "auth_pass 0therPw\n"
+    changed = run(run_module, files)
+    assert_secret_free(changed.printed, "s3cr3tPw", "0therPw")
+    assert changed.result["diff"][0]["before"] == node_files.HIDDEN_BEFORE
+
+
+def test_failed_validation_keeps_the_old_file(tmp_path, run_module):
+    (tmp_path / "a.conf").write_text("good\n")
+    files = [spec(tmp_path / "a.conf", content="bad\n", validate="grep -q good %s")]
+    failed = run(run_module, files)
+    assert failed.rc == 1
+    assert "failed validation" in failed.result["msg"] and str(tmp_path / "a.conf") in failed.result["msg"]
+    assert (tmp_path / "a.conf").read_text() == "good\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.conf"]
+    files[0]["content"] = "good too\n"
+    assert run(run_module, files).result["changed"] is True
+    assert (tmp_path / "a.conf").read_text() == "good too\n"
+
+
+def test_validation_output_of_a_secret_is_not_returned(tmp_path, run_module):
+    files = [spec(tmp_path / "auth.conf", secret_content=SECRET, mode="0600", validate="sh -c 'cat $0; exit 1' %s")]
+    failed = run(run_module, files)
+    assert failed.rc == 1
+    assert_secret_free(failed.printed, "s3cr3tPw")
+
+
+def test_a_missing_directory_fails_unless_asked_to_create_it(tmp_path, run_module):
+    dest = tmp_path / "d" / "a.conf"
+    failed = run(run_module, [spec(dest, content="a\n")])
+    assert failed.rc == 1 and "does not exist" in failed.result["msg"]
+    created = run(run_module, [spec(dest, content="a\n", create_parent=True)])
+    assert created.rc == 0 and dest.read_text() == "a\n"
+    assert mode_of(tmp_path / "d") == 0o755
+
+
+def test_a_symbolic_link_is_refused(tmp_path, run_module):
+    (tmp_path / "real").write_text("x\n")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    failed = run(run_module, [spec(tmp_path / "link", content="y\n")])
+    assert failed.rc == 1 and "not a regular file" in failed.result["msg"]
+    assert (tmp_path / "real").read_text() == "x\n"
+
+
+def test_a_bad_mode_is_named(tmp_path, run_module):
+    failed = run(run_module, [spec(tmp_path / "a.conf", content="a\n", mode="rw-r--r--")])
+    assert failed.rc == 1 and "is not an octal number" in failed.result["msg"]
