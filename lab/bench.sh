@@ -177,7 +177,7 @@ report() {
       echo "Ten slowest tasks of fresh 3+2:"
       echo
       echo '```'
-      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" | head -n 10
+      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" | sed -n '1,10p'  # sed reads all: head would end grep with SIGPIPE (rc 141 under pipefail)
       echo '```'
       echo
     fi
