@@ -267,8 +267,9 @@ def main():
             continue
         try:
             if not os.path.isdir(directory):
-                os.mkdir(directory, 0o755)
+                os.mkdir(directory)
                 os.chown(directory, 0, 0)
+                os.chmod(directory, 0o755)  # noqa: S103 - a configuration directory, as documented, whatever the umask
             if before == after:
                 os.chown(dest, uid, gid)
                 os.chmod(dest, mode)

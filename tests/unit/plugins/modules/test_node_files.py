@@ -125,7 +125,11 @@ def test_a_missing_directory_fails_unless_asked_to_create_it(tmp_path, run_modul
     dest = tmp_path / "d" / "a.conf"
     failed = run(run_module, [spec(dest, content="a\n")])
     assert failed.rc == 1 and "does not exist" in failed.result["msg"]
-    created = run(run_module, [spec(dest, content="a\n", create_parent=True)])
+    old = os.umask(0o077)  # a strict umask must not make the directory 0700
+    try:
+        created = run(run_module, [spec(dest, content="a\n", create_parent=True)])
+    finally:
+        os.umask(old)
     assert created.rc == 0 and dest.read_text() == "a\n"
     assert mode_of(tmp_path / "d") == 0o755
 
