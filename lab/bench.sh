@@ -15,10 +15,11 @@
 #                      community.docker.docker by that name)
 #   fresh 3+10         site.yml on 3 control-plane + 10 worker nodes
 #   fresh 3+20         site.yml on 3 control-plane + 20 worker nodes, when the machine has the memory for it
-# For each row: wall time, the tasks of the run (profile_tasks), changed task results summed over the hosts, and
-# the time inside the commands a deploy cannot avoid: the tasks whose names say they refresh package lists, install
-# packages, pull images, run kubeadm init/join, or wait for the API, the VIP, etcd or the nodes (UNAVOIDABLE; task time as
-# profile_tasks measures it: from the task's start to the next task's start, all hosts together). Below the table:
+# For each row: wall time, the tasks of the run (task and handler starts), changed task results summed over the hosts,
+# and the time inside the commands a deploy cannot avoid: the tasks whose names say they refresh package lists, install
+# packages, pull images, run kubeadm init/join, or wait for the API, the VIP, etcd or the nodes (UNAVOIDABLE; a task's
+# time is from its start to the next task's start, all hosts together, read from profile_tasks' line under each task's
+# banner: see durations). Below the table:
 # the overhead ratio (fresh 3+2 wall time / its unavoidable time), the re-run ratio (no-change re-run / fresh
 # 3+2), the add ratio, the scale ratio (fresh 3+10 / fresh 3+2), the ten slowest tasks of fresh 3+2, and the peak
 # memory of each row's nodes (cgroup v1 memory.max_usage_in_bytes of every node container, summed and per node).
@@ -35,12 +36,29 @@ ROWS_WANTED=${KHA_BENCH_ROWS:-fresh 3+2,no-change re-run,add one worker,fresh 3+
 # The mitogen row: PyPI's mitogen, installed into the work directory only (the collection does not depend on it).
 MITOGEN_VERSION=0.3.54
 WORK=$(mktemp -d /tmp/kha-bench.XXXXXX)
-# Task names (role : task, as profile_tasks prints them) whose time a deploy cannot avoid.
+# Task names (role : task, as the task banners print them) whose time a deploy cannot avoid.
 UNAVOIDABLE='(^|: )(Install (the (runtime )?packages|the pinned packages|kubelet|kubeadm|haproxy and keepalived|(the )?cri-dockerd|the CNI plugins)|Refresh (the|apt.s) package lists|Pull |Run kubeadm (init|join)|Wait (until|for) )'
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 [ -x .venv/bin/ansible-playbook ] || { log "no virtualenv: run 'make venv' first (make bench does)"; exit 1; }
 wanted() { [[ ",$ROWS_WANTED," == *",$1,"* ]]; }
+
+# durations LOG: "SECONDS<TAB>NAME" for every task and handler the run started, in order. profile_tasks prints a line
+# under each banner whose "(h:mm:ss.fff)" is the time of the task before (the last task's comes after PLAY RECAP).
+# Its summary at the end is not used: it keeps one entry per task object and lost 19 of 330 task starts of a fresh
+# 3+2 deploy, the package installs and the wait for the kube-system pods among them (seen on 2026-12-07).
+durations() {
+  awk '
+    /^(TASK|RUNNING HANDLER) \[/ {
+      name = $0; sub(/^(TASK|RUNNING HANDLER) \[/, "", name); sub(/\] \**$/, "", name); next
+    }
+    /^[A-Z][a-z]+day [0-9]+ [A-Z][a-z]+ [0-9]+ +[0-9:]+ [+-][0-9]+ \([0-9]+:[0-9]+:[0-9.]+\)/ {
+      match($0, /\([0-9]+:[0-9]+:[0-9.]+\)/)
+      split(substr($0, RSTART + 1, RLENGTH - 2), part, ":")
+      if (started) printf "%.2f\t%s\n", part[1] * 3600 + part[2] * 60 + part[3], previous
+      previous = name; started = 1
+    }' "$1"
+}
 
 log "lab infrastructure and Kubernetes packages/images (cached); work directory $WORK"
 lab/labctl infra-up >/dev/null
@@ -119,9 +137,8 @@ run() {
   local changed tasks unavoid
   changed=$(awk '/: ok=[0-9]+ +changed=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); s += kv[2] } }
     END { print s + 0 }' "$file")
-  tasks=$(grep -c -E ' -{3,} +[0-9]+\.[0-9]+s$' "$file" || true)
-  unavoid=$(grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$file" | grep -E "$UNAVOIDABLE" |
-    sed -E 's/.* ([0-9]+\.[0-9]+)s$/\1/' | awk '{ s += $1 } END { printf "%.0f", s }')
+  tasks=$(durations "$file" | wc -l)
+  unavoid=$(durations "$file" | awk -F '\t' -v pattern="$UNAVOIDABLE" '$2 ~ pattern { s += $1 } END { printf "%.0f", s }')
   WALL[$label]=$took
   UNAVOID[$label]=$unavoid
   ROWS+=("$(printf '| %s | %s s | %s | %s | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid")")
@@ -150,7 +167,7 @@ report() {
     echo "the inventory is \`inventories/lab\` (the prod example's cluster.yml verbatim + the lab's settings) with the row's workers."
     echo "Every row starts on new nodes except the re-run and the added worker, which run on the 3+2 cluster."
     echo
-    echo "Tasks: the tasks of the run (profile_tasks). Changed: changed task results summed over the hosts (PLAY RECAP)."
+    echo "Tasks: the task and handler starts of the run (one per banner). Changed: changed task results summed over the hosts (PLAY RECAP)."
     echo "Unavoidable: the time of the tasks that refresh package lists, install packages, pull images, run \`kubeadm init\`/\`kubeadm join\`, or"
     echo "wait for the API, the VIP, etcd or the nodes (task names matching \`$UNAVOIDABLE\`)."
     echo
@@ -169,15 +186,18 @@ report() {
       echo "Time of fresh 3+2 by role (task times summed; tasks outside roles under \"(playbook)\"):"
       echo
       echo '```'
-      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" |
-        sed -E 's/^(([^ ]+) : )?.* ([0-9]+\.[0-9]+)s$/\2 \3/; s/^ /(playbook) /' |
-        awk '{ t[$1] += $2; n[$1]++ } END { for (r in t) printf "%8.1f s %4d tasks  %s\n", t[r], n[r], r }' | sort -rn
+      durations "$WORK/fresh_3+2.log" |
+        awk -F '\t' '{ role = "(playbook)"; if (match($2, /^[^ ]+ : /)) role = substr($2, 1, RLENGTH - 3)
+                        t[role] += $1; n[role]++ }
+                      END { for (r in t) printf "%8.1f s %4d tasks  %s\n", t[r], n[r], r }' | sort -rn
       echo '```'
       echo
       echo "Ten slowest tasks of fresh 3+2:"
       echo
       echo '```'
-      grep -E ' -{3,} +[0-9]+\.[0-9]+s$' "$WORK/fresh_3+2.log" | sed -n '1,10p'  # sed reads all: head would end grep with SIGPIPE (rc 141 under pipefail)
+      # sed reads all its input: head would end sort with SIGPIPE (rc 141 under pipefail)
+      durations "$WORK/fresh_3+2.log" | sort -t "$(printf '\t')" -k1,1 -rn | sed -n '1,10p' |
+        awk -F '\t' '{ printf "%7.2f s  %s\n", $1, $2 }'
       echo '```'
       echo
     fi
