@@ -145,3 +145,23 @@ def test_a_symbolic_link_is_refused(tmp_path, run_module):
 def test_a_bad_mode_is_named(tmp_path, run_module):
     failed = run(run_module, [spec(tmp_path / "a.conf", content="a\n", mode="rw-r--r--")])
     assert failed.rc == 1 and "is not an octal number" in failed.result["msg"]
+
+
+def test_a_missing_group_is_a_change_in_check_mode_and_an_error_otherwise(tmp_path, run_module):
+    files = [spec(tmp_path / "haproxy.cfg", content="global\n", group="kha-no-such-group", mode="0640")]
+    checked = run(run_module, files, check_mode=True)
+    assert checked.rc == 0, checked.result
+    assert checked.result["changed_files"] == [str(tmp_path / "haproxy.cfg")]
+    assert checked.result["diff"][0]["after"] == "global\n"
+    failed = run(run_module, files)
+    assert failed.rc == 1 and "no such user or group" in failed.result["msg"]
+    assert not (tmp_path / "haproxy.cfg").exists()
+
+
+def test_an_owner_change_is_shown_by_name(tmp_path, run_module):
+    files = [spec(tmp_path / "a.conf", content="a\n")]
+    run(run_module, files)
+    files[0]["group"] = "kha-no-such-group"
+    result = run(run_module, files, check_mode=True).result
+    assert result["diff"][0]["before"] == f"owner: {OWNER}:{GROUP}\n"
+    assert result["diff"][0]["after"] == f"owner: {OWNER}:kha-no-such-group\n"
