@@ -45,7 +45,7 @@ wanted() { [[ ",$ROWS_WANTED," == *",$1,"* ]]; }
 
 # durations LOG: "SECONDS<TAB>NAME" for every task and handler the run started, in order. profile_tasks prints a line
 # under each banner whose "(h:mm:ss.fff)" is the time of the task before (the last task's comes after PLAY RECAP).
-# Its summary at the end is not used: it keeps one entry per task object and lost 19 of 330 task starts of a fresh
+# Its summary at the end is not used: it keeps one entry per task object and lost 19 of 333 task starts of a fresh
 # 3+2 deploy, the package installs and the wait for the kube-system pods among them (seen on 2026-12-07).
 durations() {
   awk '
@@ -134,11 +134,12 @@ run() {
     log "the $label run failed (rc $rc); full output: $file"
     exit 1
   fi
-  local changed tasks unavoid
+  local changed tasks unavoid times
   changed=$(awk '/: ok=[0-9]+ +changed=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, kv, "="); s += kv[2] } }
     END { print s + 0 }' "$file")
-  tasks=$(durations "$file" | wc -l)
-  unavoid=$(durations "$file" | awk -F '\t' -v pattern="$UNAVOIDABLE" '$2 ~ pattern { s += $1 } END { printf "%.0f", s }')
+  times=$(durations "$file")
+  tasks=$(wc -l <<<"$times")
+  unavoid=$(awk -F '\t' -v pattern="$UNAVOIDABLE" '$2 ~ pattern { s += $1 } END { printf "%.0f", s }' <<<"$times")
   WALL[$label]=$took
   UNAVOID[$label]=$unavoid
   ROWS+=("$(printf '| %s | %s s | %s | %s | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid")")
