@@ -83,7 +83,8 @@ options:
         type: str
       create_parent:
         description:
-          - Create the file's directory (mode C(0755), owned by root) when it does not exist. Its parent must exist.
+          - Create the file's directory, and every missing directory above it, when it does not exist (each with
+            mode C(0755), owned by root). Directories that exist are left as they are.
         type: bool
         default: false
 seealso:
@@ -135,6 +136,18 @@ def _uid(name):
 
 def _gid(name):
     return grp.getgrnam(name).gr_gid
+
+
+def _make_directories(directory):
+    """Create directory and every missing directory above it, each 0755 and owned by root, whatever the umask."""
+    missing = []
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for path in reversed(missing):
+        os.mkdir(path)
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o755)  # noqa: S103 - a configuration directory, as documented
 
 
 def _user_name(uid):
@@ -286,10 +299,7 @@ def main():
         if module.check_mode:
             continue
         try:
-            if not os.path.isdir(directory):
-                os.mkdir(directory)
-                os.chown(directory, 0, 0)
-                os.chmod(directory, 0o755)  # noqa: S103 - a configuration directory, as documented, whatever the umask
+            _make_directories(directory)
             if before == after:
                 os.chown(dest, uid, gid)
                 os.chmod(dest, mode)

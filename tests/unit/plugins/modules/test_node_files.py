@@ -134,6 +134,16 @@ def test_a_missing_directory_fails_unless_asked_to_create_it(tmp_path, run_modul
     assert mode_of(tmp_path / "d") == 0o755
 
 
+def test_create_parent_makes_every_missing_directory_above(tmp_path, run_module):
+    (tmp_path / "etc").mkdir(mode=0o700)
+    dest = tmp_path / "etc" / "certs.d" / "registry:5000" / "hosts.toml"
+    created = run(run_module, [spec(dest, content="server = 'x'\n", create_parent=True)])
+    assert created.rc == 0, created.result
+    assert dest.read_text() == "server = 'x'\n"
+    assert mode_of(tmp_path / "etc" / "certs.d") == 0o755 and mode_of(dest.parent) == 0o755
+    assert mode_of(tmp_path / "etc") == 0o700  # one that exists is left as it is
+
+
 def test_a_symbolic_link_is_refused(tmp_path, run_module):
     (tmp_path / "real").write_text("x\n")
     (tmp_path / "link").symlink_to(tmp_path / "real")
