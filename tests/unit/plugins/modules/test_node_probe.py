@@ -1,0 +1,101 @@
+"""kubeadm_ha.cluster.node_probe on this machine's real files, commands and package database (no test double)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from ansible_collections.kubeadm_ha.cluster.plugins.modules import node_probe
+
+MARKER = "# Managed by kubeadm_ha.cluster.container_runtime"
+
+
+def probe(run_module, check_mode=False, **args):
+    return run_module(node_probe, args, check_mode=check_mode)
+
+
+def test_paths_executables_and_commands(tmp_path, run_module):
+    (tmp_path / "f").write_text("x\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "d")
+    out = probe(
+        run_module,
+        paths=[str(tmp_path / "f"), str(tmp_path / "d"), str(tmp_path / "link"), str(tmp_path / "none")],
+        executables=["sh", "kha-no-such-command"],
+        commands={"echo": ["sh", "-c", "echo out; echo err >&2; exit 3"], "absent": ["kha-no-such-command", "-v"]},
+    )
+    assert out.rc == 0, out.result
+    result = out.result
+    assert result["changed"] is False
+    assert result["paths"] == {
+        str(tmp_path / "f"): "file",
+        str(tmp_path / "d"): "directory",
+        str(tmp_path / "link"): "directory",
+        str(tmp_path / "none"): None,
+    }
+    assert result["executables"] == {"sh": shutil.which("sh"), "kha-no-such-command": None}
+    assert result["commands"]["echo"] == {"rc": 3, "stdout": "out", "stderr": "err"}
+    assert result["commands"]["absent"]["rc"] == 127
+    assert result["packages"] == {} and result["missing_packages"] == [] and result["found"] == []
+
+
+def test_find_by_name_depth_and_marker_line(tmp_path, run_module):
+    files = (("a:5000", MARKER + "\nserver = 'a'\n"), ("b", "server = 'b'\n"), ("c", "x\n" + MARKER + "\n"))
+    for registry, text in files:
+        (tmp_path / registry).mkdir()
+        (tmp_path / registry / "hosts.toml").write_text(text)
+    (tmp_path / "a:5000" / "deeper").mkdir()
+    (tmp_path / "a:5000" / "deeper" / "hosts.toml").write_text(MARKER + "\n")
+    out = probe(
+        run_module,
+        find=[
+            {"path": str(tmp_path), "name": "hosts.toml", "depth": 2, "line_prefix": MARKER},
+            {"path": str(tmp_path), "name": "hosts.toml", "depth": 3},
+            {"path": str(tmp_path / "missing"), "name": "hosts.toml"},
+        ],
+    )
+    assert out.rc == 0, out.result
+    marked, every, missing = out.result["found"]
+    assert marked == [str(tmp_path / "a:5000" / "hosts.toml"), str(tmp_path / "c" / "hosts.toml")]
+    assert len(every) == 4 and str(tmp_path / "a:5000" / "deeper" / "hosts.toml") in every
+    assert missing == []
+
+
+def test_a_bad_find_is_refused(tmp_path, run_module):
+    out = probe(run_module, find=[{"path": str(tmp_path), "name": "a/b"}])
+    assert out.rc == 1 and "plain file name" in out.result["msg"]
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs a Debian-family machine's package database")
+def test_packages_from_the_real_package_database(run_module):
+    out = probe(run_module, check_mode=True, packages=["dpkg", "kha-no-such-package"])
+    assert out.rc == 0, out.result
+    assert out.result["packages"]["dpkg"]  # the version dpkg-query prints, e.g. 1.21.22
+    assert out.result["packages"]["kha-no-such-package"] is None
+    assert out.result["missing_packages"] == ["kha-no-such-package"]
+
+
+def test_dpkg_query_states():
+    # dpkg-query --show --showformat='${Package}\t${db:Status-Abbrev}\t${Version}\n' as it prints them
+    out = "kubelet\thi \t1.20.2-1.1\nkubeadm\tii \t1.20.2-1.1\nkubectl\trc \t1.19.0-00\nlibc6:amd64\tii \t2.36-9\n"
+    out += "runc\tiU \t1.1.5\n"
+    parsed = node_probe.parse_dpkg_query(out, ["kubelet", "kubeadm", "kubectl", "libc6", "runc", "absent"])
+    assert parsed == {
+        "kubelet": ("1.20.2-1.1", True),
+        "kubeadm": ("1.20.2-1.1", False),
+        "kubectl": (None, False),
+        "libc6": ("2.36-9", False),
+        "runc": (None, False),
+        "absent": (None, False),
+    }
+
+
+@pytest.mark.skipif(
+    not os.path.isdir("/run/systemd/system"), reason="needs a machine that runs systemd (the lab nodes)"
+)
+def test_services_from_systemd(run_module):
+    out = probe(run_module, services=["kha-no-such.service", "systemd-journald.service"])
+    assert out.rc == 0, out.result
+    assert out.result["services"]["kha-no-such.service"] == {"enabled": "", "active": "inactive"}
+    assert out.result["services"]["systemd-journald.service"]["active"] == "active"
