@@ -138,6 +138,14 @@ LAB = {  # molecule/container_runtime's settings
 
 
 # --- containerd: version detection and layout choice --------------------------------------------------------
+def _containerd_version(probe, reread=None):
+    """The version the role picks from the probe's `containerd --version` (main.yml) or, after an install, its own."""
+    step = task("containerd.yml", "Choose the config layout from the version")
+    role = runtime(**step["vars"], __container_runtime_probe={"commands": {"containerd": probe}},
+                   __container_runtime_containerd_reread=reread or {"skipped": True, "changed": False})
+    return role.expr(step["ansible.builtin.set_fact"]["__container_runtime_containerd_version"])
+
+
 @pytest.mark.parametrize(("output", "version"), [
     ("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3", "1.6.20"),  # Debian 12
     ("containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1", "1.7.24"),  # Debian 13
@@ -146,17 +154,19 @@ LAB = {  # molecule/container_runtime's settings
     ("containerd github.com/containerd/containerd/v2 v2.0.0 207ad711eabd375a01713109a8a197d197ff6542", "2.0.0"),
 ])
 def test_containerd_version_read_from_real_outputs(output, version):
-    expression = task("containerd.yml", "Choose the config layout from the version")["ansible.builtin.set_fact"]
-    result = {"rc": 0, "stdout": output, "stderr": ""}
-    role = runtime(__container_runtime_containerd_version_cmd=result)
-    assert role.expr(expression["__container_runtime_containerd_version"]) == version
+    assert _containerd_version({"rc": 0, "stdout": output, "stderr": ""}) == version
 
 
 def test_containerd_version_assumed_when_not_installed():
-    expression = task("containerd.yml", "Choose the config layout from the version")["ansible.builtin.set_fact"]
-    result = {"rc": 2, "stdout": "", "stderr": "containerd: not found"}  # check mode on a fresh host
-    role = runtime(__container_runtime_containerd_version_cmd=result)
-    assert role.expr(expression["__container_runtime_containerd_version"]) == "1.6.0"
+    # check mode on a fresh host: node_probe reports a command it cannot start with rc 127
+    assert _containerd_version({"rc": 127, "stdout": "", "stderr": "containerd: command not found"}) == "1.6.0"
+
+
+def test_containerd_version_read_again_after_this_run_installed_it():
+    missing = {"rc": 127, "stdout": "", "stderr": "containerd: command not found"}
+    reread = {"rc": 0, "stdout": "containerd containerd.io v2.1.4 75cb2b7193e4e490e9fbdc236c0e811ccaba3376",
+              "stderr": "", "changed": False}
+    assert _containerd_version(missing, reread) == "2.1.4"
 
 
 @pytest.mark.parametrize(("output", "version"), [
@@ -267,11 +277,10 @@ def test_hosts_toml_for_the_tutorials_mirrors_and_insecure_registries():
 
 def test_stale_hosts_files_are_the_unconfigured_ones():
     wanted = task("containerd.yml", "Remove the ones of registries no longer configured")["loop"]
-    found = {"files": [{"path": "/etc/containerd/certs.d/docker.io/hosts.toml"},
-                       {"path": "/etc/containerd/certs.d/quay.io/hosts.toml"}]}
+    found = [["/etc/containerd/certs.d/docker.io/hosts.toml", "/etc/containerd/certs.d/quay.io/hosts.toml"]]
     role = runtime(
         container_runtime_registry_mirrors={"docker.io": ["https://m.example.internal"]},
-        __container_runtime_hosts_found=found,
+        __container_runtime_probe={"found": found},
     )
     assert role.expr(wanted) == ["/etc/containerd/certs.d/quay.io/hosts.toml"]
 
