@@ -130,19 +130,21 @@ def test_install_names_pin_the_resolved_versions():
 
 
 # --- installed versions and the refusals -------------------------------------------------------------------
-DPKG_QUERY = "kubelet 1.20.2-1.1 hi \nkubeadm 1.20.2-1.1 ii \nkubectl 1.19.0-00 rc \n"  # kubectl: removed
-RPM_QUERY = "kubelet 1.30.6-150500.1.1 ii\nkubeadm 1.30.6-150500.1.1 ii\npackage kubectl is not installed\n"
-
-
-@pytest.mark.parametrize(("family", "output", "installed"), [
-    ("Debian", DPKG_QUERY, {"kubelet": "1.20.2-1.1", "kubeadm": "1.20.2-1.1"}),
-    ("RedHat", RPM_QUERY, {"kubelet": "1.30.6-150500.1.1", "kubeadm": "1.30.6-150500.1.1"}),
-    ("Debian", "", {}),
+# What node_probe returns (its own tests read dpkg-query's output): kubectl is not installed.
+@pytest.mark.parametrize(("family", "probe", "installed", "held"), [
+    ("Debian", {"packages": {"kubelet": "1.20.2-1.1", "kubeadm": "1.20.2-1.1", "kubectl": None},
+                "held_packages": ["kubelet"]},
+     {"kubelet": "1.20.2-1.1", "kubeadm": "1.20.2-1.1"}, ["kubelet"]),
+    ("RedHat", {"packages": {"kubelet": "1.30.6-150500.1.1", "kubeadm": "1.30.6-150500.1.1", "kubectl": None},
+                "held_packages": []},
+     {"kubelet": "1.30.6-150500.1.1", "kubeadm": "1.30.6-150500.1.1"}, []),
+    ("Debian", {"packages": {"kubelet": None, "kubeadm": None, "kubectl": None}, "held_packages": []}, {}, []),
 ])
-def test_installed_versions_are_read(family, output, installed):
-    role = packages(family, __kube_packages_query={"stdout_lines": output.splitlines()})
+def test_installed_versions_are_read(family, probe, installed, held):
+    role = packages(family, __kube_packages_probe=probe)
     step = role.task("preflight.yml", "Note the installed versions")["ansible.builtin.set_fact"]
     assert role.expr(step["__kube_packages_installed"]) == installed
+    assert role.expr(step["__kube_packages_held"]) == held
 
 
 def _check(role: RoleVars, name: str) -> tuple[bool, str]:
