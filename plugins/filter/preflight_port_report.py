@@ -11,8 +11,8 @@ name: preflight_port_report
 version_added: 0.1.0
 short_description: Are the TCP ports a Kubernetes node needs free?
 description:
-  - Compares the listening sockets of a host (C(tcp_listen) from M(community.general.listen_ports_facts)) with the
-    ports its node role needs.
+  - Compares the listening sockets of a host (C(tcp_listen) from M(community.general.listen_ports_facts), or the
+    lines of C(ss -Htlnp)) with the ports its node role needs.
   - A port held by a Kubernetes process (O(kubernetes_processes); the name Linux truncates to 15 characters counts)
     is fine, the node runs Kubernetes already. On an O(installed) node a port held by any other process is a
     warning; on a new node it is an error naming the process.
@@ -20,9 +20,11 @@ description:
 positional: _input, required
 options:
   _input:
-    description: Listening TCP sockets (dicts with C(port), C(address), C(name), C(pid)).
+    description:
+      - Listening TCP sockets, dicts with C(port), C(address), C(name), C(pid).
+      - Or lines of C(ss -Htlnp) (lines that are not a listening socket are skipped).
     type: list
-    elements: dict
+    elements: raw
     required: true
   required:
     description: Ports and ranges the node needs, such as V(6443) or V(2379-2380).
@@ -49,6 +51,9 @@ EXAMPLES = r"""
   community.general.listen_ports_facts:
     include_non_listening: false
 
+- name: The same from the lines of ss -Htlnp (one shell command can read them with other things)
+  ansible.builtin.set_fact:
+    ports: "{{ ss_output.stdout_lines | kubeadm_ha.cluster.preflight_port_report(['6443', '2379-2380']) }}"
 - name: Check the control-plane ports are free
   ansible.builtin.set_fact:
     ports: >-

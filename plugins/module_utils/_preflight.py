@@ -383,8 +383,35 @@ def inventory_report(
 # ---------------------------------------------------------------------------------------------------------
 # preflight_port_report
 # ---------------------------------------------------------------------------------------------------------
+_SS_PROCESS = re.compile(r'\("((?:[^"\\]|\\.)*)",pid=(\d+)')
+
+
+def parse_ss_listen(line: str) -> dict[str, Any] | None:
+    """One line of ``ss -Htlnp`` as a listen_ports_facts ``tcp_listen`` entry (port, address, name, pid, protocol).
+
+    ``LISTEN 0 4096 127.0.0.1:2379 0.0.0.0:* users:(("etcd",pid=1234,fd=7))``; the address may be ``*``,
+    ``[::]``, ``[fe80::1]%eth0`` or ``0.0.0.0%lo``; a socket of another namespace's process has no users part.
+    Returns None for a line that is not a listening TCP socket.
+    """
+    fields = line.split()
+    if len(fields) < 5 or fields[0] != "LISTEN" or ":" not in fields[3]:
+        return None
+    address, _, port = fields[3].rpartition(":")
+    if not port.isdigit():
+        return None
+    address = address.split("%", 1)[0].strip("[]") or "*"
+    process = _SS_PROCESS.search(" ".join(fields[5:]))
+    return {
+        "port": int(port),
+        "address": address,
+        "name": process.group(1) if process else "",
+        "pid": int(process.group(2)) if process else "",
+        "protocol": "tcp",
+    }
+
+
 def port_report(
-    listening: Iterable[Mapping[str, Any]],
+    listening: Iterable[Mapping[str, Any] | str],
     required: Iterable[Any],
     *,
     nodeport_range: str = "",
@@ -394,7 +421,8 @@ def port_report(
     """Check that the ports a node needs are free.
 
     ``listening`` is ``tcp_listen`` from community.general.listen_ports_facts (dicts with port, address,
-    name, pid). A required port held by a Kubernetes process (``kubernetes_processes``; the 15-character
+    name, pid), or the lines of ``ss -Htlnp`` (parse_ss_listen; other lines are skipped). A required port held
+    by a Kubernetes process (``kubernetes_processes``; the 15-character
     truncated process name counts) is fine: the node runs Kubernetes already. On an ``installed`` node
     (kubelet.conf exists) a port held by another or an unnamed process is a warning, on a new node an error.
     Anything listening in ``nodeport_range`` is a warning. Returns ``{"errors", "warnings", "kubernetes"}``,
@@ -407,6 +435,8 @@ def port_report(
     warnings: list[str] = []
     by_kubernetes: list[str] = []
     seen: set[tuple[int, str, str]] = set()
+    listening = [parse_ss_listen(item) if isinstance(item, str) else item for item in listening]
+    listening = [item for item in listening if item]
     for sock in sorted(listening, key=lambda s: (int(s.get("port", 0)), str(s.get("address", "")))):
         port = int(sock.get("port", 0))
         name = str(sock.get("name") or "").strip()

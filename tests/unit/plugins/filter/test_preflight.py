@@ -6,6 +6,11 @@ inputs end to end on lab nodes (molecule/preflight/tests/test_bad_inputs.py).
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+
 import pytest
 from ansible_collections.kubeadm_ha.cluster.plugins.filter import (
     preflight_host_summary,
@@ -360,6 +365,41 @@ def test_nodeport_range_listener_warns():
 
 def test_worker_does_not_need_control_plane_ports():
     assert ports([sock(6443, "haproxy", 5)], ["10250"])["errors"] == []
+
+
+SS_LINES = [
+    'LISTEN 0      4096       127.0.0.1:2379       0.0.0.0:*    users:(("etcd",pid=1234,fd=7))',
+    'LISTEN 0      4096               *:6443             *:*    users:(("kube-apiserver",pid=999,fd=3))',
+    'LISTEN 0 128 [::]:10250 [::]:* users:(("python3",pid=42,fd=4),("python3",pid=43,fd=4))',
+    "LISTEN 0      4096      127.0.0.11:38073      0.0.0.0:*",
+    "LISTEN 0      4096  [fe80::1]%eth0:2380          [::]:*",
+    "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process",
+]
+
+
+def test_lines_of_ss_are_read_like_listen_ports_facts():
+    result = ports(SS_LINES)
+    assert result["kubernetes"] == ["2379/tcp (etcd)", "6443/tcp (kube-apiserver)"]
+    assert result["errors"] == [
+        "port 2380/tcp is already in use by an unidentified process on fe80::1; etcd (peers) needs it: stop that "
+        "process or free the port",
+        "port 10250/tcp is already in use by python3 (pid 42) on ::; kubelet needs it: stop that process or free "
+        "the port",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_the_real_ss_output_names_a_process_holding_a_port():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        lines = subprocess.run(["ss", "-Htlnp"], check=True, capture_output=True, text=True).stdout.splitlines()
+        result = ports(lines, [str(port)])
+    assert any(
+        f"port {port}/tcp is already in use by " in error and f"(pid {os.getpid()})" in error
+        for error in result["errors"]
+    ), result
 
 
 @pytest.mark.parametrize("bad", ["http", "0", "70000", "2380-2379"])
