@@ -242,7 +242,8 @@ def test_reset_a_worker_then_join_it_again():
 
 
 ROUTE_TASKS = {
-    "kubeadm_ha.cluster.cni : Write this node's routes",
+    "kubeadm_ha.cluster.cni : Write the bridge network configuration, the routes script, its boot unit and this node's "
+    "routes",
     "kubeadm_ha.cluster.cni : Apply the routes and rules",
 }
 
