@@ -396,7 +396,7 @@ def parse_ss_listen(line: str) -> dict[str, Any] | None:
     fields = line.split()
     if len(fields) < 5 or fields[0] != "LISTEN" or ":" not in fields[3]:
         return None
-    address, _, port = fields[3].rpartition(":")
+    address, port = fields[3].rsplit(":", 1)
     if not port.isdigit():
         return None
     address = address.split("%", 1)[0].strip("[]") or "*"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: node_probe
-short_description: Read, in one call, the packages, commands, paths and files a role's later steps look at
+short_description: Read, in one call, the packages, commands, paths, files and services a role's later steps look at
 version_added: 0.1.0
 description:
   - Read only. Answers several questions about a node in one module call, where a role would otherwise ask them
