@@ -21,7 +21,9 @@ description:
     partial file and a secret is never readable by others, not even for a moment.
   - The files are written in the order given; the first failure stops the call, and reports the files already
     written.
-  - O(files[].secret_content) is never returned, logged or shown in a diff.
+  - O(files[].secret_content) is never returned, logged or shown in a diff, and neither is the content of a file
+    copied with O(files[].remote_src).
+  - O(directories) are made to exist with their mode and owner before any file is written.
 author:
   - kubeadm_ha.cluster developers (@kubeadm_ha)
 extends_documentation_fragment:
@@ -40,6 +42,35 @@ attributes:
   idempotent:
     support: full
 options:
+  directories:
+    description:
+      - Directories that must exist with exactly this mode, owner and group, made so before the files are written.
+        A missing directory is created (its missing parents too, each C(0755) and owned by root); an existing one
+        gets its mode and owner fixed where they differ. Reported in RV(changed_files) like a file.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description:
+          - Absolute path of the directory.
+        type: path
+        required: true
+      mode:
+        description:
+          - The directory's mode, an octal string such as C("0700").
+        type: str
+        required: true
+      owner:
+        description:
+          - The directory's owner, a name or a numeric ID.
+        type: str
+        default: root
+      group:
+        description:
+          - The directory's group, a name or a numeric ID.
+        type: str
+        default: root
   files:
     description:
       - The files, written in this order.
@@ -55,8 +86,16 @@ options:
       content:
         description:
           - The whole content of the file. Shown in diffs.
-          - Exactly one of O(files[].content) and O(files[].secret_content) is required.
+          - Exactly one of O(files[].content), O(files[].secret_content) and O(files[].remote_src) is required.
         type: str
+      remote_src:
+        description:
+          - The path of a file on the node whose content this file must hold (a copy on the node, as
+            M(ansible.builtin.copy) does with C(remote_src)). Its content is handled as a secret, never returned,
+            logged or shown in a diff.
+          - When it does not exist, the file is left alone and its path is listed in RV(missing_sources) (in check
+            mode, for instance, before the step that writes it has run).
+        type: path
       secret_content:
         description:
           - The whole content of a file that holds a secret. Never returned, logged or shown in a diff.
@@ -68,12 +107,12 @@ options:
         required: true
       owner:
         description:
-          - The file's owner.
+          - The file's owner, a name or a numeric ID.
         type: str
         default: root
       group:
         description:
-          - The file's group.
+          - The file's group, a name or a numeric ID.
         type: str
         default: root
       validate:
@@ -114,6 +153,12 @@ changed_files:
   type: list
   elements: str
   sample: ["/etc/keepalived/keepalived.conf"]
+missing_sources:
+  description: The files left alone because their O(files[].remote_src) does not exist.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/root/.kube/config"]
 """
 
 import grp
@@ -131,11 +176,11 @@ HIDDEN_AFTER = "(secret: the new content, not shown)\n"
 
 
 def _uid(name):
-    return pwd.getpwnam(name).pw_uid
+    return int(name) if name.isdigit() else pwd.getpwnam(name).pw_uid
 
 
 def _gid(name):
-    return grp.getgrnam(name).gr_gid
+    return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
 
 
 def _make_directories(directory):
@@ -218,9 +263,47 @@ def _write(module, spec, data, target):
         module.set_context_if_different(dest, module.selinux_default_context(dest), False)
 
 
+def _directory(module, spec, changed_files, diffs):
+    """Make SPEC's directory exist with its mode and owner; note it in CHANGED_FILES (and DIFFS) when it changes."""
+    path = spec["path"]
+    if not os.path.isabs(path):
+        module.fail_json(msg=f"{path}: path must be an absolute path", changed_files=changed_files)
+    mode = _mode(module, {"dest": path, "mode": spec["mode"]})
+    try:
+        uid, gid = _uid(spec["owner"]), _gid(spec["group"])
+    except KeyError as exc:
+        if not module.check_mode:
+            module.fail_json(msg=f"{path}: no such user or group: {to_native(exc)}", changed_files=changed_files)
+        uid = gid = None
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+        module.fail_json(msg=f"{path}: is not a directory", changed_files=changed_files)
+    old_stat = os.stat(path) if os.path.isdir(path) else None
+    if old_stat is not None and (stat.S_IMODE(old_stat.st_mode), old_stat.st_uid, old_stat.st_gid) == (mode, uid, gid):
+        return
+    changed_files.append(path)
+    if module._diff:
+        if old_stat is None:
+            before, after = "", f"directory, mode {mode:04o}, owner {spec['owner']}:{spec['group']}\n"
+        else:
+            owner = f"{_user_name(old_stat.st_uid)}:{_group_name(old_stat.st_gid)}"
+            before = f"mode {stat.S_IMODE(old_stat.st_mode):04o}, owner {owner}\n"
+            after = f"mode {mode:04o}, owner {spec['owner']}:{spec['group']}\n"
+        diffs.append({"before_header": path, "after_header": path, "before": before, "after": after})
+    if module.check_mode:
+        return
+    try:
+        if old_stat is None:
+            _make_directories(os.path.dirname(path))
+            os.mkdir(path, 0o700)
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
+    except OSError as exc:
+        module.fail_json(msg=f"{path}: cannot create or change: {to_native(exc)}", changed_files=changed_files[:-1])
+
+
 def _diff(spec, before, after, old_stat, target):
     mode, uid, gid = target
-    secret = spec.get("secret_content") is not None
+    secret = spec.get("content") is None
     diff = {"before_header": spec["dest"], "after_header": spec["dest"]}
     if before != after:
         if secret:
@@ -245,6 +328,17 @@ def _diff(spec, before, after, old_stat, target):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            directories=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    path=dict(type="path", required=True),
+                    mode=dict(type="str", required=True),
+                    owner=dict(type="str", default="root"),
+                    group=dict(type="str", default="root"),
+                ),
+            ),
             files=dict(
                 type="list",
                 elements="dict",
@@ -253,19 +347,22 @@ def main():
                     dest=dict(type="path", required=True),
                     content=dict(type="str"),
                     secret_content=dict(type="str", no_log=True),
+                    remote_src=dict(type="path"),
                     mode=dict(type="str", required=True),
                     owner=dict(type="str", default="root"),
                     group=dict(type="str", default="root"),
                     validate=dict(type="str"),
                     create_parent=dict(type="bool", default=False),
                 ),
-                mutually_exclusive=[("content", "secret_content")],
-                required_one_of=[("content", "secret_content")],
+                mutually_exclusive=[("content", "secret_content", "remote_src")],
+                required_one_of=[("content", "secret_content", "remote_src")],
             ),
         ),
         supports_check_mode=True,
     )
-    changed_files, diffs = [], []
+    changed_files, diffs, missing_sources = [], [], []
+    for spec in module.params["directories"]:
+        _directory(module, spec, changed_files, diffs)
     for spec in module.params["files"]:
         dest = spec["dest"]
         if not os.path.isabs(dest):
@@ -279,8 +376,14 @@ def main():
             if not module.check_mode:
                 module.fail_json(msg=f"{dest}: no such user or group: {to_native(exc)}", changed_files=changed_files)
             uid = gid = None
-        content = spec["content"] if spec.get("content") is not None else spec["secret_content"]
-        after = to_bytes(content, errors="surrogate_or_strict")
+        if spec.get("remote_src") is not None:
+            after = _read(spec["remote_src"])
+            if after is None:
+                missing_sources.append(dest)
+                continue
+        else:
+            content = spec["content"] if spec.get("content") is not None else spec["secret_content"]
+            after = to_bytes(content, errors="surrogate_or_strict")
         directory = os.path.dirname(dest)
         if not os.path.isdir(directory) and not (spec["create_parent"] or module.check_mode):
             module.fail_json(msg=f"{dest}: the directory {directory} does not exist", changed_files=changed_files)
@@ -307,7 +410,7 @@ def main():
                 _write(module, spec, after, (mode, uid, gid))
         except OSError as exc:
             module.fail_json(msg=f"{dest}: cannot write: {to_native(exc)}", changed_files=changed_files[:-1])
-    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    result = dict(changed=bool(changed_files), changed_files=changed_files, missing_sources=missing_sources)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

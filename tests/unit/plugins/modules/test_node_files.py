@@ -175,3 +175,70 @@ def test_an_owner_change_is_shown_by_name(tmp_path, run_module):
     result = run(run_module, files, check_mode=True).result
     assert result["diff"][0]["before"] == f"owner: {OWNER}:{GROUP}\n"
     assert result["diff"][0]["after"] == f"owner: {OWNER}:kha-no-such-group\n"
+
+
+def run_with_directories(run_module, directories, files, check_mode=False):
+    return run_module(
+        node_files, {"directories": directories, "files": files, "_ansible_diff": True}, check_mode=check_mode
+    )
+
+
+def test_a_remote_source_is_copied_and_never_travels_back(tmp_path, run_module):
+    (tmp_path / "admin.conf").write_text(SECRET)
+    os.chmod(tmp_path / "admin.conf", 0o600)
+    files = [spec(tmp_path / "config", remote_src=str(tmp_path / "admin.conf"), mode="0600")]
+    for check_mode in (True, False):
+        copied = run(run_module, files, check_mode=check_mode)
+        assert copied.rc == 0, copied.result
+        assert copied.result["changed_files"] == [str(tmp_path / "config")]
+        assert copied.result["diff"][0]["after"] == node_files.HIDDEN_AFTER
+        assert_secret_free(copied.printed, SECRET.strip(), "s3cr3tPw")
+    assert (tmp_path / "config").read_text() == SECRET and mode_of(tmp_path / "config") == 0o600
+    assert run(run_module, files).result["changed"] is False
+    # the source changes (renewed certificates): the copy follows, still without showing either content
+    (tmp_path / "admin.conf").write_text("auth_pass 0therPw\n")
+    renewed = run(run_module, files)
+    assert renewed.result["changed_files"] == [str(tmp_path / "config")]
+    assert renewed.result["diff"][0]["before"] == node_files.HIDDEN_BEFORE
+    assert_secret_free(renewed.printed, "s3cr3tPw", "0therPw")
+    assert (tmp_path / "config").read_text() == "auth_pass 0therPw\n"
+
+
+def test_a_missing_remote_source_leaves_the_file_alone(tmp_path, run_module):
+    files = [spec(tmp_path / "config", remote_src=str(tmp_path / "absent.conf"), mode="0600")]
+    result = run(run_module, files).result
+    assert result["changed"] is False
+    assert result["missing_sources"] == [str(tmp_path / "config")]
+    assert not (tmp_path / "config").exists()
+
+
+def test_directories_are_created_and_their_mode_repaired(tmp_path, run_module):
+    kube = tmp_path / "home" / ".kube"
+    directories = [{"path": str(kube), "mode": "0700", "owner": OWNER, "group": GROUP}]
+    files = [spec(kube / "config", content="c\n", mode="0600")]
+    checked = run_with_directories(run_module, directories, files, check_mode=True)
+    assert checked.result["changed_files"] == [str(kube), str(kube / "config")]
+    assert checked.result["diff"][0]["before"] == "" and "mode 0700" in checked.result["diff"][0]["after"]
+    assert not (tmp_path / "home").exists()
+    created = run_with_directories(run_module, directories, files)
+    assert created.rc == 0, created.result
+    assert created.result["changed_files"] == [str(kube), str(kube / "config")]
+    assert mode_of(kube) == 0o700 and mode_of(tmp_path / "home") == 0o755
+    assert run_with_directories(run_module, directories, files).result["changed"] is False
+    os.chmod(kube, 0o755)
+    repaired = run_with_directories(run_module, directories, files)
+    assert repaired.result["changed_files"] == [str(kube)]
+    assert repaired.result["diff"][0] == {
+        "before_header": str(kube),
+        "after_header": str(kube),
+        "before": f"mode 0755, owner {OWNER}:{GROUP}\n",
+        "after": f"mode 0700, owner {OWNER}:{GROUP}\n",
+    }
+    assert mode_of(kube) == 0o700
+
+
+def test_a_file_in_place_of_a_directory_is_refused(tmp_path, run_module):
+    (tmp_path / "d").write_text("x\n")
+    directories = [{"path": str(tmp_path / "d"), "mode": "0700", "owner": OWNER, "group": GROUP}]
+    failed = run_with_directories(run_module, directories, [])
+    assert failed.rc == 1 and "is not a directory" in failed.result["msg"]
