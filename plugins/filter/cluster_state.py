@@ -88,7 +88,8 @@ _value:
       type: bool
     node_states:
       description: Host -> C(state), C(reasons), C(stale_etcd_members) (ids, as etcd's JSON gateway gives them),
-        C(registered) (a Node object exists).
+        C(registered) (a Node object exists), C(healthy) (a joined control-plane node whose own API server answered
+        C(/healthz) and whose own etcd member listed itself as started).
       type: dict
     unreachable:
       description: The hosts that could not be reached.

@@ -118,6 +118,9 @@ class NodeState:
     # What the cluster still holds of a partial node, for the repair: etcd member ids (hex) and the Node object.
     stale_etcd_members: list[str] = field(default_factory=list)
     registered: bool = False
+    # A joined control-plane node whose own API server answered /healthz and whose own etcd member listed itself
+    # as started when it was read.
+    healthy: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +128,7 @@ class NodeState:
             "reasons": list(self.reasons),
             "stale_etcd_members": list(self.stale_etcd_members),
             "registered": self.registered,
+            "healthy": self.healthy,
         }
 
 
@@ -170,7 +174,8 @@ def node_state(
         complete = len(manifests) == len(CONTROL_PLANE_MANIFESTS)
         if kubelet_conf and registered and complete and started and len(mine) == 1:
             if any(label in labels for label in CONTROL_PLANE_LABELS):
-                return NodeState("joined", registered=True)
+                healthy = bool(probe.get("api_healthy")) and _started_member(probe, node_name)
+                return NodeState("joined", registered=True, healthy=healthy)
             reasons.append("not marked as a control-plane node (kubeadm stopped before mark-control-plane)")
         if not anything and not registered and not mine:
             return NodeState("fresh")

@@ -25,6 +25,7 @@ def test_skipped_failed_and_missing_results_count_as_not_read_never_as_fresh():
             "reasons": ["not read in this run"],
             "stale_etcd_members": [],
             "registered": False,
+            "healthy": False,
         }, host
 
 

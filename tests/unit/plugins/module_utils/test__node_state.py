@@ -70,6 +70,20 @@ def test_a_healthy_cluster_is_served_by_the_first_control_plane_node_and_every_n
     assert result["passed_over"] == {}
     assert result["problems"] == []
     assert {h: s["state"] for h, s in result["node_states"].items()} == dict.fromkeys(CP + WORKERS, "joined")
+    # healthy: said of control-plane nodes only (a worker has no API server or etcd member of its own)
+    assert {h: s["healthy"] for h, s in result["node_states"].items()} == {**dict.fromkeys(CP, True), "w1": False}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"api_healthy": False, "api_error": "connection refused"}, {"etcd_members": None, "etcd_error": "timed out"}],
+)
+def test_a_joined_control_plane_node_whose_api_server_or_etcd_does_not_answer_is_not_healthy(change):
+    probes = healthy_cluster()
+    probes["cp2"].update(change)
+    s = state(probes)["node_states"]
+    assert s["cp2"]["state"] == "joined" and s["cp2"]["healthy"] is False
+    assert s["cp1"]["healthy"] is True and s["cp3"]["healthy"] is True
 
 
 @pytest.mark.parametrize(
@@ -168,6 +182,7 @@ def test_a_dead_first_node_still_in_etcd_is_reported_unreachable_and_cp2_serves(
         "reasons": ["unreachable: container not running"],
         "stale_etcd_members": [],
         "registered": True,  # the serving node lists it: a member that does not answer, left out of the run
+        "healthy": False,
     }
 
 
@@ -261,6 +276,7 @@ def test_a_worker_with_a_kubelet_kubeconfig_but_no_node_object_is_half_joined():
         "reasons": ["no Node object w1 in the cluster"],
         "stale_etcd_members": [],
         "registered": False,
+        "healthy": False,
     }
 
 
