@@ -124,7 +124,7 @@ def test_nothing_on_offer_resolves_to_nothing():
 
 def test_install_names_pin_the_resolved_versions():
     role = packages(__kube_packages_resolved={"kubelet": "1.30.6-1.2", "kubeadm": "1.30.6-1.2"})
-    task = role.task("install-Debian-packages.yml", "Install the packages at the pinned version")
+    task = role.task("install-Debian.yml", "Install the packages at the pinned version")
     install = task["ansible.builtin.apt"]
     assert role.expr(install["name"]) == ["kubelet=1.30.6-1.2", "kubeadm=1.30.6-1.2"]
 
@@ -142,9 +142,8 @@ def test_install_names_pin_the_resolved_versions():
 ])
 def test_installed_versions_are_read(family, probe, installed, held):
     role = packages(family, __kube_packages_probe=probe)
-    step = role.task("preflight.yml", "Note the installed versions")["ansible.builtin.set_fact"]
-    assert role.expr(step["__kube_packages_installed"]) == installed
-    assert role.expr(step["__kube_packages_held"]) == held
+    assert role.expr("{{ __kube_packages_installed }}") == installed
+    assert role.expr("{{ __kube_packages_held }}") == held
 
 
 def _check(role: RoleVars, name: str) -> tuple[bool, str]:
@@ -194,3 +193,22 @@ def test_version_skew_names_every_host():
     assert '{"cp1": "1.30.6", "cp2": "1.30.6", "w1": "1.30.5"}' in message
     same = packages(ansible_play_batch=["cp1", "cp2"], hostvars=hostvars)
     assert _check(same, "Check that every host of the play asks for the same version")[0]
+
+
+# --- whether the install step runs at all (main.yml includes it only where the packages are not current) --------
+HELD_ALL = {"packages": {"kubelet": "1.30.6-1.1", "kubeadm": "1.30.6-1.1", "kubectl": "1.30.6-1.1"},
+            "held_packages": ["kubelet", "kubeadm", "kubectl"]}
+
+
+@pytest.mark.parametrize(("probe", "extra", "current"), [
+    (HELD_ALL, {}, True),
+    ({**HELD_ALL, "held_packages": ["kubelet", "kubeadm"]}, {}, False),  # kubectl not held
+    ({**HELD_ALL, "packages": {**HELD_ALL["packages"], "kubeadm": "1.30.5-1.1"}}, {}, False),  # another version
+    ({**HELD_ALL, "packages": {**HELD_ALL["packages"], "kubectl": None}}, {}, False),  # missing
+    (HELD_ALL, {"kube_packages_revision": "1.2"}, False),  # another revision asked for
+    (HELD_ALL, {"kube_packages_hold": False}, False),  # held, and asked not to be
+    (HELD_ALL, {"__kube_packages_repo": {"changed": True}}, False),  # the repository changed
+])
+def test_packages_are_current_only_when_installed_at_the_version_and_held_as_asked(probe, extra, current):
+    role = packages(__kube_packages_probe=probe, **extra)
+    assert role.expr("{{ __kube_packages_current }}") is current
