@@ -186,10 +186,12 @@ def test_docker_version_read_from_real_outputs(output, version):
     ("2.1.4", "containerd/config-v3.toml.j2"),
 ])
 def test_layout_follows_the_major_version(version, template):
-    content = task("containerd.yml", "Write the containerd configuration")["kubeadm_ha.cluster.node_files"]["files"][0]
-    # the template the lookup reads: the expression with the lookup taken away
-    choice = content["content"].strip().removeprefix("{{ lookup('ansible.builtin.template', ").removesuffix(") }}")
-    assert runtime(__container_runtime_containerd_version=version).expr("{{ " + choice + " }}") == template
+    write = task("containerd.yml",
+                 "Write the containerd configuration and the registry host configurations (hosts.toml)")
+    files = write["kubeadm_ha.cluster.node_files"]["files"]
+    assert "lookup('ansible.builtin.template', __container_runtime_config_template)" in files
+    choice = write["vars"]["__container_runtime_config_template"]
+    assert runtime(__container_runtime_containerd_version=version).expr(choice) == template
 
 
 def test_containerd_1x_config_lab():
