@@ -217,14 +217,31 @@ def _read(path):
         return None
 
 
-def _mode(module, spec):
+def _mode(module, path, text):
     try:
-        mode = int(spec["mode"], 8)
+        mode = int(text, 8)
     except ValueError:
-        module.fail_json(msg=f"{spec['dest']}: mode {spec['mode']!r} is not an octal number such as '0644'")
+        module.fail_json(msg=f"{path}: mode {text!r} is not an octal number such as '0644'")
     if mode > 0o7777:
-        module.fail_json(msg=f"{spec['dest']}: mode {spec['mode']!r} is out of range")
+        module.fail_json(msg=f"{path}: mode {text!r} is out of range")
     return mode
+
+
+def _target(module, spec, key, changed_files):
+    """The mode, uid and gid SPEC asks for (a file's or a directory's; KEY names its path option), after checking
+    that the path is absolute. uid and gid are None in check mode when the user or group does not exist yet."""
+    path = spec[key]
+    if not os.path.isabs(path):
+        module.fail_json(msg=f"{path}: {key} must be an absolute path", changed_files=changed_files)
+    mode = _mode(module, path, spec["mode"])
+    try:
+        return mode, _uid(spec["owner"]), _gid(spec["group"])
+    except KeyError as exc:
+        # In check mode on a fresh host the package that creates the user or group is not installed yet (only
+        # pretended): the path is reported as changing. A real run needs them.
+        if not module.check_mode:
+            module.fail_json(msg=f"{path}: no such user or group: {to_native(exc)}", changed_files=changed_files)
+        return mode, None, None
 
 
 def _write(module, spec, data, target):
@@ -266,15 +283,7 @@ def _write(module, spec, data, target):
 def _directory(module, spec, changed_files, diffs):
     """Make SPEC's directory exist with its mode and owner; note it in CHANGED_FILES (and DIFFS) when it changes."""
     path = spec["path"]
-    if not os.path.isabs(path):
-        module.fail_json(msg=f"{path}: path must be an absolute path", changed_files=changed_files)
-    mode = _mode(module, {"dest": path, "mode": spec["mode"]})
-    try:
-        uid, gid = _uid(spec["owner"]), _gid(spec["group"])
-    except KeyError as exc:
-        if not module.check_mode:
-            module.fail_json(msg=f"{path}: no such user or group: {to_native(exc)}", changed_files=changed_files)
-        uid = gid = None
+    mode, uid, gid = _target(module, spec, "path", changed_files)
     if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
         module.fail_json(msg=f"{path}: is not a directory", changed_files=changed_files)
     old_stat = os.stat(path) if os.path.isdir(path) else None
@@ -365,17 +374,7 @@ def main():
         _directory(module, spec, changed_files, diffs)
     for spec in module.params["files"]:
         dest = spec["dest"]
-        if not os.path.isabs(dest):
-            module.fail_json(msg=f"{dest}: dest must be an absolute path", changed_files=changed_files)
-        mode = _mode(module, spec)
-        try:
-            uid, gid = _uid(spec["owner"]), _gid(spec["group"])
-        except KeyError as exc:
-            # In check mode on a fresh host the package that creates the user or group is not installed yet (only
-            # pretended): the file is reported as changing. A real run needs them.
-            if not module.check_mode:
-                module.fail_json(msg=f"{dest}: no such user or group: {to_native(exc)}", changed_files=changed_files)
-            uid = gid = None
+        mode, uid, gid = _target(module, spec, "dest", changed_files)
         if spec.get("remote_src") is not None:
             after = _read(spec["remote_src"])
             if after is None:
