@@ -143,7 +143,7 @@ settle() {
   local start=$SECONDS idle
   while :; do
     idle=$(cpu_idle_pct)
-    [ "$idle" -lt "$SETTLE_IDLE" ] && [ $((SECONDS - start)) -lt "$SETTLE_MAX" ] || break
+    if [ "$idle" -ge "$SETTLE_IDLE" ] || [ $((SECONDS - start)) -ge "$SETTLE_MAX" ]; then break; fi
   done
   SETTLED+=("- before $1: waited $((SECONDS - start)) s, until $idle % of the CPU time was idle over 10 s (the wait stops at $SETTLE_IDLE % or after $SETTLE_MAX s)")
   log "settled before $1 in $((SECONDS - start)) s ($idle % idle)"
