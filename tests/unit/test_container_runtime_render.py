@@ -140,10 +140,9 @@ LAB = {  # molecule/container_runtime's settings
 # --- containerd: version detection and layout choice --------------------------------------------------------
 def _containerd_version(probe, reread=None):
     """The version the role picks from the probe's `containerd --version` (main.yml) or, after an install, its own."""
-    step = task("containerd.yml", "Choose the config layout from the version")
-    role = runtime(**step["vars"], __container_runtime_probe={"commands": {"containerd": probe}},
-                   __container_runtime_containerd_reread=reread or {"skipped": True, "changed": False})
-    return role.expr(step["ansible.builtin.set_fact"]["__container_runtime_containerd_version"])
+    role = RoleVars(ROLE, __container_runtime_probe={"commands": {"containerd": probe}},
+                    __container_runtime_containerd_reread=reread or {"skipped": True, "changed": False})
+    return role["__container_runtime_containerd_version"]
 
 
 @pytest.mark.parametrize(("output", "version"), [
@@ -414,9 +413,11 @@ def test_upstream_dnf_repository(distribution, directory):
 
 
 # --- preflight ---------------------------------------------------------------------------------------------
-def _passes(role: RoleVars, name: str) -> bool:
-    step = role.task("preflight.yml", name)
-    return all(role.expr("{{ " + condition + " }}") for condition in step["ansible.builtin.assert"]["that"])
+def _problems(role: RoleVars) -> list:
+    """The messages of the role's one input check (main.yml): empty when every input passes."""
+    step = role.task("main.yml",
+                     "Check the OS family and its packages, the Kubernetes version, the registries and cri-dockerd")
+    return role.expr(step["vars"]["__container_runtime_input_problems"])
 
 
 @pytest.mark.parametrize(("mirrors", "insecure", "passes"), [
@@ -429,7 +430,9 @@ def _passes(role: RoleVars, name: str) -> bool:
 ])
 def test_registry_inputs_are_checked(mirrors, insecure, passes):
     role = runtime(container_runtime_registry_mirrors=mirrors, container_runtime_insecure_registries=insecure)
-    assert _passes(role, "Check the registry mirrors and insecure registries") is passes
+    problems = _problems(role)
+    assert (problems == []) is passes
+    assert all(p.startswith("container_runtime_registry_mirrors maps a registry host to a LIST") for p in problems)
 
 
 @pytest.mark.parametrize(("family", "source", "passes"), [
@@ -437,4 +440,24 @@ def test_registry_inputs_are_checked(mirrors, insecure, passes):
 def test_os_and_source_are_checked(family, source, passes):
     role = runtime(family, {"distribution": "Rocky"} if family == "RedHat" else {},
                    container_runtime_package_source=source)
-    assert _passes(role, "Check the OS family and the packages to install") is passes
+    assert _problems(role) == ([] if passes else [
+        "No containerd packages for Rocky from source 'distribution': this OS family ships none, set "
+        "container_runtime_package_source: upstream (or list them in container_runtime_packages)."])
+
+
+@pytest.mark.parametrize(("version", "passes"), [("", True), ("1.30.6", True), ("v1.20", True), ("1.30.x", False),
+                                                 ("latest", False)])
+def test_kubernetes_version_is_checked(version, passes):
+    assert _problems(runtime(container_runtime_kubernetes_version=version)) == ([] if passes else [
+        f"container_runtime_kubernetes_version must look like 1.30.6 (got '{version}')."])
+
+
+def test_every_problem_is_reported_at_once():
+    """docker with 1.24+ and no cri-dockerd URL, a bad version and a bad mirror: three messages, one task."""
+    role = runtime(container_runtime_engine="docker", container_runtime_kubernetes_version="1.30.x",
+                   container_runtime_registry_mirrors={"docker.io": "https://a.example.internal"})
+    problems = _problems(role)
+    assert [p.split(" ")[0] for p in problems] == [
+        "container_runtime_kubernetes_version", "container_runtime_registry_mirrors", "docker"]
+    assert "needs cri-dockerd" in problems[2] and "set container_runtime_cri_dockerd_url" in problems[2]
+    assert _problems(runtime(container_runtime_engine="docker", container_runtime_kubernetes_version="1.23.17")) == []
