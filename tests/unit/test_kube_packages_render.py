@@ -178,7 +178,7 @@ def test_installed_version_must_match_unless_upgrading(version, upgrade, passes)
 def test_upgrades_go_up_one_minor_at_most(version, passes, message):
     role = packages(kube_packages_version=version, kube_packages_upgrade=True,
                     __kube_packages_installed={"kubelet": "1.20.2-1.1", "kubectl": "1:1.20.2-00"})
-    passed, text = _check(role, "Check that an upgrade goes up by one minor version at most")
+    passed, text = _check(role, "Check the installed versions against the requested one")
     assert passed is passes
     if message:
         assert message in text
