@@ -285,11 +285,13 @@ BAD_INPUTS = {
 
 
 def _first_message(result: str) -> str:
-    """The msg of a failed task in the yaml callback's output (first line; block scalars too)."""
+    """The msg of a failed task in the yaml callback's output (first line; block scalars and lists too)."""
     lines = result.split("msg:", 1)[-1].splitlines()
     first = lines[0].strip() if lines else ""
     if first in ("|", "|-", ">", ">-") and len(lines) > 1:
         first = lines[1].strip()
+    elif not first and len(lines) > 1 and lines[1].strip().startswith("- "):  # a list of messages: its first
+        first = lines[1].strip()[2:]
     return first.strip("'\"")
 
 
