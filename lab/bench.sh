@@ -131,11 +131,12 @@ SETTLED=()
 # slower than the same run on a settled cluster). The wait is reported below the table.
 SETTLE_IDLE=${KHA_BENCH_SETTLE_IDLE:-60}
 SETTLE_MAX=${KHA_BENCH_SETTLE_MAX:-240}
+cpu_times() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }  # idle, total
 cpu_idle_pct() {  # percent of CPU time idle (idle + iowait) over the next 10 s, from /proc/stat
   local a b
-  a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  a=$(cpu_times)
   sleep 10
-  b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  b=$(cpu_times)
   awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]
     printf "%d", (d > 0 ? 100 * (y[1] - x[1]) / d : 100) }'
 }
