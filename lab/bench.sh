@@ -19,7 +19,8 @@
 # and the time inside the commands a deploy cannot avoid: the tasks whose names say they refresh package lists, install
 # packages, pull images, run kubeadm init/join, or wait for the API, the VIP, etcd or the nodes (UNAVOIDABLE; a task's
 # time is from its start to the next task's start, all hosts together, read from profile_tasks' line under each task's
-# banner: see durations). Below the table:
+# banner: see durations), the machine's CPU time in use during the run (/proc/stat, all cores) and the controller's
+# (ansible-playbook and its children, bash's `times`). Below the table:
 # the overhead ratio (fresh 3+2 wall time / its unavoidable time), the re-run ratio (no-change re-run / fresh
 # 3+2), the add ratio, the scale ratio (fresh 3+10 / fresh 3+2), the ten slowest tasks of fresh 3+2, and the peak
 # memory of each row's nodes (cgroup v1 memory.max_usage_in_bytes of every node container, summed and per node).
@@ -119,7 +120,7 @@ memory() {
   echo "$((total / 1048576)) $((max / 1048576)) $n"
 }
 
-declare -A WALL UNAVOID
+declare -A WALL UNAVOID BUSY
 ROWS=()
 MEMORY=()
 SETTLED=()
@@ -132,6 +133,13 @@ SETTLED=()
 SETTLE_IDLE=${KHA_BENCH_SETTLE_IDLE:-60}
 SETTLE_MAX=${KHA_BENCH_SETTLE_MAX:-240}
 cpu_times() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }  # idle, total
+# children_cpu FILE: the user + system CPU seconds of this shell's finished children so far (the second line of bash's
+# `times`), into FILE; `times` runs in this shell, not in a $(...) subshell, which has no children of its own yet.
+children_cpu() {
+  times >"$1.times"
+  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] } printf "%.2f\n", s }' \
+    "$1.times" >"$1"
+}
 cpu_idle_pct() {  # percent of CPU time idle (idle + iowait) over the next 10 s, from /proc/stat
   local a b
   a=$(cpu_times)
@@ -153,9 +161,16 @@ settle() {
 run() {
   local label=$1 inv=$2 playbook=$3 start took rc file="$WORK/${1// /_}.log"
   log "run: $label ($playbook)"
+  local cpu_before cpu_after ctl_before ctl_after
+  cpu_before=$(cpu_times)
+  children_cpu "$WORK/cpu-before"
   start=$(date +%s%N)
   ansible-playbook "$playbook" -i "$inv" >"$file" 2>&1 && rc=0 || rc=$?
   took=$((($(date +%s%N) - start) / 1000000000))
+  cpu_after=$(cpu_times)
+  children_cpu "$WORK/cpu-after"
+  ctl_before=$(cat "$WORK/cpu-before")
+  ctl_after=$(cat "$WORK/cpu-after")
   if [ "$rc" -ne 0 ]; then
     tail -n 60 "$file" >&2
     log "the $label run failed (rc $rc); full output: $file"
@@ -167,10 +182,18 @@ run() {
   times=$(durations "$file")
   tasks=$(wc -l <<<"$times")
   unavoid=$(awk -F '\t' -v pattern="$UNAVOIDABLE" '$2 ~ pattern { s += $1 } END { printf "%.0f", s }' <<<"$times")
+  local busy controller
+  # the machine's CPU time in use during the run (all cores; the nodes, their pods and the controller), and the
+  # controller's own: ansible-playbook, its forks and their docker exec clients
+  busy=$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    printf "%.0f", ((y[2] - x[2]) - (y[1] - x[1])) / hz }')
+  controller=$(awk -v a="$ctl_before" -v b="$ctl_after" 'BEGIN { printf "%.0f", b - a }')
   WALL[$label]=$took
   UNAVOID[$label]=$unavoid
-  ROWS+=("$(printf '| %s | %s s | %s | %s | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid")")
-  log "$label: $took s, $tasks tasks, changed=$changed, unavoidable $unavoid s"
+  BUSY[$label]=$busy
+  ROWS+=("$(printf '| %s | %s s | %s | %s | %s s | %s s (%s %%) | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid" \
+    "$busy" "$(awk -v b="$busy" -v t="$took" -v n="$(nproc)" 'BEGIN { printf "%.0f", t > 0 ? 100 * b / (t * n) : 0 }')" "$controller")")
+  log "$label: $took s, $tasks tasks, changed=$changed, unavoidable $unavoid s, CPU in use $busy s, controller $controller s"
   report
 }
 
@@ -199,8 +222,12 @@ report() {
     echo "Unavoidable: the time of the tasks that refresh package lists, install packages, pull images, run \`kubeadm init\`/\`kubeadm join\`, or"
     echo "wait for the API, the VIP, etcd or the nodes (task names matching \`$UNAVOIDABLE\`)."
     echo
-    echo "| row | wall time | tasks | changed | unavoidable |"
-    echo "|---|---|---|---|---|"
+    echo "CPU in use: the CPU time the whole machine spent during the run (every core: the nodes, their pods, the controller),"
+    echo "and in brackets its share of what the cores offered ($(nproc) x the wall time); near 100 % the run waits for CPU, and a row"
+    echo "cannot take less wall time than its CPU time / $(nproc). Controller CPU: ansible-playbook, its forks and their \`docker exec\` clients."
+    echo
+    echo "| row | wall time | tasks | changed | unavoidable | CPU in use | controller CPU |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}"
     echo
     if [ -n "${WALL[fresh 3+2]:-}" ] && [ -s "$WORK/fresh_3+2.log" ]; then
@@ -208,7 +235,11 @@ report() {
       [ -z "${WALL[no-change re-run]:-}" ] || echo "- re-run ratio (no-change re-run / fresh 3+2): $(ratio "${WALL[no-change re-run]}" "${WALL[fresh 3+2]}")"
       [ -z "${WALL[add one worker]:-}" ] || echo "- add ratio (add one worker / fresh 3+2): $(ratio "${WALL[add one worker]}" "${WALL[fresh 3+2]}")"
       [ -z "${WALL[fresh 3+2 with mitogen]:-}" ] || echo "- mitogen ratio (fresh 3+2 with mitogen / fresh 3+2): $(ratio "${WALL[fresh 3+2 with mitogen]}" "${WALL[fresh 3+2]}")"
-      [ -z "${WALL[fresh 3+10]:-}" ] || echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
+      if [ -n "${WALL[fresh 3+10]:-}" ]; then
+        echo "- scale ratio (fresh 3+10 / fresh 3+2): $(ratio "${WALL[fresh 3+10]}" "${WALL[fresh 3+2]}")"
+        echo "  - its floor on this machine, had fresh 3+10 kept every core busy with the CPU time it used:" \
+          "$(ratio "$(awk -v b="${BUSY[fresh 3+10]}" -v n="$(nproc)" 'BEGIN { printf "%.1f", b / n }')" "${WALL[fresh 3+2]}")"
+      fi
       [ -z "${WALL[fresh 3+20]:-}" ] || echo "- scale ratio (fresh 3+20 / fresh 3+2): $(ratio "${WALL[fresh 3+20]}" "${WALL[fresh 3+2]}")"
       echo
       echo "Time of fresh 3+2 by role (task times summed; tasks outside roles under \"(playbook)\"):"
