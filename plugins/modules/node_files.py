@@ -169,18 +169,11 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible_collections.kubeadm_ha.cluster.plugins.module_utils import _node_files
 
 HIDDEN_BEFORE = "(secret: the old content, not shown)\n"
 HIDDEN_AFTER = "(secret: the new content, not shown)\n"
-
-
-def _uid(name):
-    return int(name) if name.isdigit() else pwd.getpwnam(name).pw_uid
-
-
-def _gid(name):
-    return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
 
 
 def _make_directories(directory):
@@ -209,14 +202,6 @@ def _group_name(gid):
         return str(gid)
 
 
-def _read(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 def _mode(module, path, text):
     try:
         mode = int(text, 8)
@@ -235,7 +220,7 @@ def _target(module, spec, key, changed_files):
         module.fail_json(msg=f"{path}: {key} must be an absolute path", changed_files=changed_files)
     mode = _mode(module, path, spec["mode"])
     try:
-        return mode, _uid(spec["owner"]), _gid(spec["group"])
+        return mode, _node_files.uid(spec["owner"]), _node_files.gid(spec["group"])
     except KeyError as exc:
         # In check mode on a fresh host the package that creates the user or group is not installed yet (only
         # pretended): the path is reported as changing. A real run needs them.
@@ -352,19 +337,9 @@ def main():
                 type="list",
                 elements="dict",
                 required=True,
-                options=dict(
-                    dest=dict(type="path", required=True),
-                    content=dict(type="str"),
-                    secret_content=dict(type="str", no_log=True),
-                    remote_src=dict(type="path"),
-                    mode=dict(type="str", required=True),
-                    owner=dict(type="str", default="root"),
-                    group=dict(type="str", default="root"),
-                    validate=dict(type="str"),
-                    create_parent=dict(type="bool", default=False),
-                ),
-                mutually_exclusive=[("content", "secret_content", "remote_src")],
-                required_one_of=[("content", "secret_content", "remote_src")],
+                options=_node_files.FILE_OPTIONS,
+                mutually_exclusive=_node_files.FILE_EXCLUSIVE,
+                required_one_of=_node_files.FILE_EXCLUSIVE,
             ),
         ),
         supports_check_mode=True,
@@ -375,25 +350,18 @@ def main():
     for spec in module.params["files"]:
         dest = spec["dest"]
         mode, uid, gid = _target(module, spec, "dest", changed_files)
-        if spec.get("remote_src") is not None:
-            after = _read(spec["remote_src"])
-            if after is None:
-                missing_sources.append(dest)
-                continue
-        else:
-            content = spec["content"] if spec.get("content") is not None else spec["secret_content"]
-            after = to_bytes(content, errors="surrogate_or_strict")
+        after = _node_files.wanted_content(spec)
+        if after is None:  # a remote_src that does not exist
+            missing_sources.append(dest)
+            continue
         directory = os.path.dirname(dest)
         if not os.path.isdir(directory) and not (spec["create_parent"] or module.check_mode):
             module.fail_json(msg=f"{dest}: the directory {directory} does not exist", changed_files=changed_files)
         if os.path.islink(dest) or (os.path.exists(dest) and not os.path.isfile(dest)):
             module.fail_json(msg=f"{dest}: is not a regular file", changed_files=changed_files)
-        before = _read(dest)
+        before = _node_files.read(dest)
         old_stat = os.stat(dest) if before is not None else None
-        if before == after and stat.S_IMODE(old_stat.st_mode) == mode and (old_stat.st_uid, old_stat.st_gid) == (
-            uid,
-            gid,
-        ):
+        if uid is not None and _node_files.matches(dest, before, after, mode, (uid, gid)):
             continue
         changed_files.append(dest)
         if module._diff:

@@ -16,7 +16,8 @@ description:
     each), at one round trip per task and host.
   - Which of O(packages) are installed, at which version, and which of them are held (Debian family); which of
     O(executables) are on the C(PATH); what each of O(commands) prints; what each of O(paths) is; which files
-    O(find) finds; and whether each of O(services) is enabled and active.
+    O(find) finds; whether each of O(services) is enabled and active; and which of O(files) differ from what they
+    should be.
   - A command that cannot be started is reported with return code 127, never as a failure of the module.
 author:
   - kubeadm_ha.cluster developers (@kubeadm_ha)
@@ -88,7 +89,55 @@ options:
         description:
           - Find only files with a line that starts with this text.
         type: str
+  files:
+    description:
+      - Files to compare with what they should be, given exactly as to M(kubeadm_ha.cluster.node_files) (the same
+        list of entries, where O(files[].validate) and O(files[].create_parent) are accepted and not used).
+      - RV(differing_files) lists those a M(kubeadm_ha.cluster.node_files) call with the same entries would change, so
+        that a role writes only on the nodes where something differs, and a node where nothing does takes no second
+        call.
+      - The comparison is the one M(kubeadm_ha.cluster.node_files) makes (one shared implementation), of the
+        content, the mode, the owner and the group. A missing file, one that is not a regular file, and an owner or
+        group that does not exist yet differ. An entry whose O(files[].remote_src) does not exist does not (the write leaves it alone).
+      - O(files[].secret_content), and the content of a O(files[].remote_src), are never returned or logged.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dest:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: The whole content the file should have.
+        type: str
+      secret_content:
+        description: The whole content of a file that holds a secret. Never returned or logged.
+        type: str
+      remote_src:
+        description: The path of a file on the node whose content this file should hold.
+        type: path
+      mode:
+        description: The file's mode, an octal string such as C("0644").
+        type: str
+        required: true
+      owner:
+        description: The file's owner, a name or a numeric ID.
+        type: str
+        default: root
+      group:
+        description: The file's group, a name or a numeric ID.
+        type: str
+        default: root
+      validate:
+        description: Accepted for the same entries as M(kubeadm_ha.cluster.node_files); not used here.
+        type: str
+      create_parent:
+        description: Accepted for the same entries as M(kubeadm_ha.cluster.node_files); not used here.
+        type: bool
+        default: false
 seealso:
+  - module: kubeadm_ha.cluster.node_files
   - module: ansible.builtin.package_facts
   - module: ansible.builtin.stat
   - module: ansible.builtin.find
@@ -150,6 +199,12 @@ paths:
   returned: always
   type: dict
   sample: {"/etc/cni/net.d": "directory", "/opt/cni/bin/bridge": null}
+differing_files:
+  description: The O(files) (their O(files[].dest)) that differ from what they should be, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/haproxy/haproxy.cfg"]
 found:
   description: For each of O(find), in its order, the sorted paths of the files it found.
   returned: always
@@ -164,6 +219,11 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.kubeadm_ha.cluster.plugins.module_utils._node_files import (
+    FILE_EXCLUSIVE,
+    FILE_OPTIONS,
+    differs,
+)
 
 
 def parse_dpkg_query(out, names):
@@ -298,6 +358,14 @@ def main():
                     line_prefix=dict(type="str"),
                 ),
             ),
+            files=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=FILE_OPTIONS,
+                mutually_exclusive=FILE_EXCLUSIVE,
+                required_one_of=FILE_EXCLUSIVE,
+            ),
         ),
         supports_check_mode=True,
     )
@@ -316,6 +384,7 @@ def main():
         services=_services(module, params["services"]),
         paths={path: _path_kind(path) for path in params["paths"]},
         found=[_find(spec) for spec in params["find"]],
+        differing_files=[spec["dest"] for spec in params["files"] if differs(spec)],
     )
 
 

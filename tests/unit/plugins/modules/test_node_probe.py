@@ -99,3 +99,69 @@ def test_services_from_systemd(run_module):
     assert out.rc == 0, out.result
     assert out.result["services"]["kha-no-such.service"] == {"enabled": "", "active": "inactive"}
     assert out.result["services"]["systemd-journald.service"]["active"] == "active"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# files: which node_files entries differ (the same comparison as node_files, one implementation)
+# ---------------------------------------------------------------------------------------------------------
+def _file_cases(tmp_path):
+    """Entries in every state a role meets, after writing the ones that should already be in place."""
+    import grp
+    import pwd
+
+    from ansible_collections.kubeadm_ha.cluster.plugins.modules import node_files
+
+    owner, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+
+    def entry(name, **extra):
+        return {"dest": str(tmp_path / name), "mode": "0644", "owner": owner, "group": group, **extra}
+
+    (tmp_path / "source.conf").write_text("copied\n")
+    in_place = [
+        entry("same.conf", content="same\n", validate="true %s"),
+        entry("secret.conf", secret_content="auth_pass s3cr3tPw\n", mode="0600"),
+        entry("copy.conf", remote_src=str(tmp_path / "source.conf")),
+        entry("content-drift.conf", content="wanted\n"),
+        entry("mode-drift.conf", content="m\n"),
+        entry("secret-drift.conf", secret_content="auth_pass 0therPw\n", mode="0600"),
+    ]
+    return in_place, entry, node_files
+
+
+def test_files_that_differ_are_exactly_those_node_files_would_change(tmp_path, run_module):
+    from conftest import assert_secret_free
+
+    in_place, entry, node_files = _file_cases(tmp_path)
+    assert run_module(node_files, {"files": in_place}).rc == 0
+    (tmp_path / "content-drift.conf").write_text("edited by hand\n")
+    os.chmod(tmp_path / "mode-drift.conf", 0o666)
+    (tmp_path / "secret-drift.conf").write_text("auth_pass s3cr3tPw\n")
+    (tmp_path / "a-directory.conf").mkdir()
+    entries = [
+        *in_place,
+        entry("missing.conf", content="new\n", create_parent=True),
+        entry("no-such-group.conf", content="same\n", group="kha-no-such-group"),
+        entry("copy-of-missing.conf", remote_src=str(tmp_path / "absent.conf")),
+        entry("a-directory.conf", content="x\n"),
+    ]
+    probed = probe(run_module, files=entries)
+    assert probed.rc == 0, probed.result
+    would_change = run_module(node_files, {"files": entries[:-1]}, check_mode=True)
+    assert would_change.rc == 0, would_change.result
+    differing = ("content-drift.conf", "mode-drift.conf", "secret-drift.conf", "missing.conf", "no-such-group.conf")
+    expected = [str(tmp_path / name) for name in (*differing, "a-directory.conf")]
+    assert probed.result["differing_files"] == expected
+    # node_files agrees on every entry it can take (it refuses the directory, which the probe reports as differing)
+    assert would_change.result["changed_files"] == expected[:-1]
+    assert_secret_free(probed.printed, "s3cr3tPw", "0therPw")
+
+
+def test_files_in_place_differ_nowhere_and_nothing_is_written(tmp_path, run_module):
+    in_place, _entry, node_files = _file_cases(tmp_path)
+    assert run_module(node_files, {"files": in_place}).rc == 0
+    before = {p.name: (p.read_bytes(), os.stat(p).st_mtime_ns) for p in tmp_path.iterdir()}
+    for check_mode in (False, True):
+        probed = probe(run_module, check_mode=check_mode, files=in_place)
+        assert probed.rc == 0, probed.result
+        assert probed.result["differing_files"] == [] and probed.result["changed"] is False
+    assert {p.name: (p.read_bytes(), os.stat(p).st_mtime_ns) for p in tmp_path.iterdir()} == before
