@@ -130,6 +130,43 @@ def test_check_mode_on_converged_nodes_changes_nothing():
     assert run.changed() == dict.fromkeys(NODES, 0)
 
 
+WRITE_TASK = "kubeadm_ha.cluster.preflight : Load the kernel modules and keep the kernel parameters at boot"
+
+
+def _task_results(output: str, task: str) -> dict[str, str]:
+    """host -> ok/changed/skipping/failed for TASK in an ansible-playbook output."""
+    results, current = {}, ""
+    for line in output.splitlines():
+        header = re.match(r"^TASK \[(.+?)\] \*", line)
+        if header:
+            current = header.group(1)
+            continue
+        result = re.match(r"^(ok|changed|skipping|failed): \[([^\]]+)\]", line)
+        if result and current == task:
+            results[result.group(2)] = result.group(1)
+    return results
+
+
+def test_drift_of_the_boot_time_files_is_repaired_where_it_is():
+    """The host checks read both boot-time files (checksum, mode, owner): the write runs only on the host where one
+    differs, and repairs it there; where both are as they should be there is no write call at all (skipped)."""
+    node = NODES[0]
+    kept = dexec(node, f"cat {ROLE_FILES[0]}")
+    dexec(node, f"echo 'net.ipv4.ip_forward = 0' >{ROLE_FILES[0]} && chmod 0600 {ROLE_FILES[1]}")
+    run = playbook()
+    assert run.rc == 0, run.output[-3000:]
+    assert _task_results(run.output, WRITE_TASK) == {n: "changed" if n == node else "skipping" for n in NODES}, (
+        run.output[-3000:]
+    )
+    changed = run.changed()
+    assert changed[node] > 0 and all(changed[n] == 0 for n in NODES if n != node), changed
+    assert dexec(node, f"cat {ROLE_FILES[0]}") == kept
+    assert dexec(node, f"stat -c '%a %U %G' {ROLE_FILES[1]}").strip() == "644 root root"
+    again = playbook()
+    assert again.changed() == dict.fromkeys(NODES, 0), again.changed()
+    assert _task_results(again.output, WRITE_TASK) == dict.fromkeys(NODES, "skipping")
+
+
 def test_check_mode_on_fresh_nodes_shows_the_diffs_and_changes_nothing(fresh_nodes):
     # With preflight_firewall=leave: the active firewalls are reported, not touched.
     run = playbook({"preflight_firewall": "leave"}, "--check", "--diff")
