@@ -8,6 +8,7 @@ GET /healthz -> 200 "ok", header X-Kha-Test-Double: <node>. Failover times are m
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import subprocess
 import time
 from typing import Any
@@ -250,6 +251,41 @@ def test_check_mode_shows_the_diff_changes_nothing_and_hides_the_secret():
         f"secret file changed, shown as a placeholder on {len(NODES)} nodes, no password in {len(run.output)} chars of output, "
         f"config checksums unchanged"
     )
+
+
+# --- drift -------------------------------------------------------------------------------------------------
+HAPROXY_WRITE = "Write the haproxy configuration"
+KEEPALIVED_WRITE = "Write keepalived's track script, VRRP authentication secret and configuration"
+
+
+def _statuses(task_output: str) -> dict[str, str]:
+    """node -> ok/changed/skipping under one task's banner."""
+    pattern = r"^(ok|changed|skipping|failed): \[([^\]]+)\]"
+    return {m.group(2): m.group(1) for m in re.finditer(pattern, task_output, re.M)}
+
+
+def test_drift_is_repaired_on_its_node_only_and_a_converged_node_makes_no_write_call():
+    """The probe compares the files the role writes: on the node where haproxy.cfg was edited and the VRRP secret's
+    file made readable, both writes run and repair them; on the other nodes neither runs (skipped: no module call).
+    The next run changes nothing."""
+    settle()
+    node = NODES[1]
+    before = parallel(checksums)
+    dexec(node, "sh", "-c", "echo '# edited by hand' >>/etc/haproxy/haproxy.cfg", check=True)
+    dexec(node, "chmod", "0644", "/etc/keepalived/kha-vrrp-auth.conf", check=True)
+    run = run_playbook("converge.yml")
+    assert run.rc == 0, run.output[-3000:]
+    for task in (HAPROXY_WRITE, KEEPALIVED_WRITE):
+        statuses = _statuses(_task_output(run.output, task))
+        assert statuses == {n: "changed" if n == node else "skipping" for n in NODES}, (task, statuses)
+    changed = {n: r["changed"] for n, r in run.recap().items()}
+    assert changed[node] > 0 and all(changed[n] == 0 for n in NODES if n != node), changed
+    assert parallel(checksums) == before
+    assert dexec(node, "stat", "-c", "%a", "/etc/keepalived/kha-vrrp-auth.conf").stdout.strip() == "600"
+    assert PASSWORD not in run.output
+    again = run_playbook("converge.yml")
+    assert {n: r["changed"] for n, r in again.recap().items()} == dict.fromkeys(NODES, 0), again.output[-3000:]
+    report(f"drift on {node} (haproxy.cfg edited, secret file 0644): repaired there only, the others skipped both writes")
 
 
 # --- bad input ----------------------------------------------------------------------------------------------
