@@ -6,6 +6,7 @@ both nodes exactly here.
 """
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -73,3 +74,38 @@ def test_check_mode_on_converged_hosts_changes_nothing():
     recap = [line for line in proc.stdout.splitlines() if ": ok=" in line]
     assert len(recap) == 2, recap
     assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+
+
+def _converge():
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(["ansible-playbook", "--inventory", inventory, playbook],
+                          capture_output=True, text=True, env=env, check=False)
+
+
+def _write_statuses(output):
+    """host -> ok/changed/skipping of the repository write task."""
+    banner = "TASK [kubeadm_ha.cluster.kube_packages : Write the repository signing key and the repository definition]"
+    section = output[output.index(banner):]
+    section = section[:section.find("\nTASK [", 1)]
+    return dict((host, status) for status, host in re.findall(r"^(ok|changed|skipping|failed): \[([^\]]+)\]",
+                                                              section, re.M))
+
+
+def test_a_drifted_repository_file_is_repaired_where_it_drifted(host):
+    """The probe compares the key and the repository definition: only the host whose file was edited gets the write
+    (and the package lists refreshed); the other makes no write call (skipped). The next run changes nothing."""
+    if host.backend.get_hostname() != "kp-bookworm":
+        pytest.skip("runs once, from kp-bookworm")
+    listing = "/etc/apt/sources.list.d/kubernetes.list"
+    kept = host.file(listing).content_string
+    host.run_expect([0], f"echo '# edited by hand' >>{listing}")
+    run = _converge()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert _write_statuses(run.stdout) == {"kp-bookworm": "changed", "kp-trixie": "skipping"}, run.stdout[-3000:]
+    assert host.file(listing).content_string == kept
+    again = _converge()
+    recap = [line for line in again.stdout.splitlines() if ": ok=" in line]
+    assert len(recap) == 2 and all("changed=0" in line for line in recap), recap
+    assert _write_statuses(again.stdout) == {"kp-bookworm": "skipping", "kp-trixie": "skipping"}
