@@ -98,7 +98,8 @@ options:
         call.
       - The comparison is the one M(kubeadm_ha.cluster.node_files) makes (one shared implementation), of the
         content, the mode, the owner and the group. A missing file, one that is not a regular file, and an owner or
-        group that does not exist yet differ. An entry whose O(files[].remote_src) does not exist does not (the write leaves it alone).
+        group that does not exist yet differ. An entry whose O(files[].remote_src) does not exist does not (the
+        write leaves it alone).
       - O(files[].secret_content), and the content of a O(files[].remote_src), are never returned or logged.
     type: list
     elements: dict
