@@ -192,7 +192,7 @@ run() {
   UNAVOID[$label]=$unavoid
   BUSY[$label]=$busy
   ROWS+=("$(printf '| %s | %s s | %s | %s | %s s | %s s (%s %%) | %s s |' "$label" "$took" "$tasks" "$changed" "$unavoid" \
-    "$busy" "$(awk -v b="$busy" -v t="$took" -v n="$(nproc)" 'BEGIN { printf "%.0f", t > 0 ? 100 * b / (t * n) : 0 }')" "$controller")")
+    "$busy" "$(awk -v b="$busy" -v t="$took" -v n="$(nproc)" 'BEGIN { printf "%.0f", (t > 0 ? 100 * b / (t * n) : 0) }')" "$controller")")
   log "$label: $took s, $tasks tasks, changed=$changed, unavoidable $unavoid s, CPU in use $busy s, controller $controller s"
   report
 }
