@@ -12,6 +12,7 @@ file is missing. A user or group that does not exist yet makes the file differ.
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
 import pwd
 import stat
@@ -82,3 +83,55 @@ def differs(spec):
     except (KeyError, ValueError):
         return True
     return not matches(dest, read(dest), after, mode, owner_ids)
+
+
+def summary(path):
+    """What the node says of PATH for a comparison made elsewhere (``summary_differs``, on the controller, once the
+    content is known): its SHA-1, mode, owner and group; None when it is missing, a link or not a regular file."""
+    if os.path.islink(path) or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        digest = hashlib.sha1(handle.read()).hexdigest()  # noqa: S324 - a checksum, as Ansible's stat gives, not security
+    file_stat = os.stat(path)
+    return {
+        "sha1": digest,
+        "mode": f"{stat.S_IMODE(file_stat.st_mode):04o}",
+        "uid": file_stat.st_uid,
+        "gid": file_stat.st_gid,
+        "owner": _name(pwd.getpwuid, file_stat.st_uid),
+        "group": _name(grp.getgrgid, file_stat.st_gid),
+    }
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return None
+
+
+def summary_differs(spec, found):
+    """True when SPEC (a node_files entry with content or secret_content) differs from FOUND (a ``summary``, None for
+    a missing file): the same rule as ``differs``, from a summary instead of the file. A remote_src entry differs (its
+    content is known on the node only), and so does a malformed mode."""
+    if found is None or spec.get("remote_src") is not None:
+        return True
+    content = spec.get("content")
+    if content is None:
+        content = spec.get("secret_content")
+    if content is None:
+        return True
+    try:
+        mode = int(str(spec["mode"]), 8)
+    except (KeyError, ValueError):
+        return True
+    return (
+        hashlib.sha1(to_bytes(content, errors="surrogate_or_strict")).hexdigest() != found["sha1"]  # noqa: S324
+        or int(found["mode"], 8) != mode
+        or not _same_id(str(spec.get("owner") or "root"), found["uid"], found["owner"])
+        or not _same_id(str(spec.get("group") or "root"), found["gid"], found["group"])
+    )
+
+
+def _same_id(wanted, number, name):
+    return int(wanted) == number if wanted.isdigit() else wanted == name

@@ -17,7 +17,8 @@ description:
   - Which of O(packages) are installed, at which version, and which of them are held (Debian family); which of
     O(executables) are on the C(PATH); what each of O(commands) prints; what each of O(paths) is; which files
     O(find) finds; whether each of O(services) is enabled and active; and which of O(files) differ from what they
-    should be.
+    should be; and, for O(sums), what the controller needs to compare a file whose content is known only after this
+    probe.
   - A command that cannot be started is reported with return code 127, never as a failure of the module.
 author:
   - kubeadm_ha.cluster developers (@kubeadm_ha)
@@ -137,6 +138,16 @@ options:
         description: Accepted for the same entries as M(kubeadm_ha.cluster.node_files); not used here.
         type: bool
         default: false
+  sums:
+    description:
+      - Files whose SHA-1 checksum, mode, owner and group to return (RV(file_sums)), for a file whose content the
+        play knows only after this probe (it follows a version this probe reads, or something read from the cluster).
+        The filter P(kubeadm_ha.cluster.differing_files#filter) compares them with the entries then, by the rule
+        O(files) follows, so that the write is skipped where nothing differs.
+      - Never for a file that holds a secret. No content is returned.
+    type: list
+    elements: path
+    default: []
 seealso:
   - module: kubeadm_ha.cluster.node_files
   - module: ansible.builtin.package_facts
@@ -206,6 +217,14 @@ differing_files:
   type: list
   elements: str
   sample: ["/etc/haproxy/haproxy.cfg"]
+file_sums:
+  description:
+    - Each of O(sums) with its C(sha1), C(mode) (four octal digits), C(uid), C(gid), C(owner) and C(group) (names, or
+      V(null) for an ID without a name); V(null) when it is missing, a symbolic link or not a regular file.
+  returned: always
+  type: dict
+  sample: {"/etc/containerd/config.toml": {"sha1": "0a4d55a8d778e5022fab701977c5d840bbc486d0", "mode": "0644",
+           "uid": 0, "gid": 0, "owner": "root", "group": "root"}}
 found:
   description: For each of O(find), in its order, the sorted paths of the files it found.
   returned: always
@@ -224,6 +243,7 @@ from ansible_collections.kubeadm_ha.cluster.plugins.module_utils._node_files imp
     FILE_EXCLUSIVE,
     FILE_OPTIONS,
     differs,
+    summary,
 )
 
 
@@ -367,6 +387,7 @@ def main():
                 mutually_exclusive=FILE_EXCLUSIVE,
                 required_one_of=FILE_EXCLUSIVE,
             ),
+            sums=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -386,6 +407,7 @@ def main():
         paths={path: _path_kind(path) for path in params["paths"]},
         found=[_find(spec) for spec in params["find"]],
         differing_files=[spec["dest"] for spec in params["files"] if differs(spec)],
+        file_sums={path: summary(path) for path in params["sums"]},
     )
 
 

@@ -165,3 +165,45 @@ def test_files_in_place_differ_nowhere_and_nothing_is_written(tmp_path, run_modu
         assert probed.rc == 0, probed.result
         assert probed.result["differing_files"] == [] and probed.result["changed"] is False
     assert {p.name: (p.read_bytes(), os.stat(p).st_mtime_ns) for p in tmp_path.iterdir()} == before
+
+
+def test_file_sums_compared_on_the_controller_agree_with_the_probe(tmp_path, run_module):
+    """sums + the differing_files filter (content known only after the probe) name the same files as files does."""
+    from ansible_collections.kubeadm_ha.cluster.plugins.filter.differing_files import differing_files
+    from conftest import assert_secret_free
+
+    written, entry, node_files = _file_cases(tmp_path)
+    assert run_module(node_files, {"files": written}).rc == 0
+    in_place = [e for e in written if "remote_src" not in e]
+    (tmp_path / "content-drift.conf").write_text("edited by hand\n")
+    os.chmod(tmp_path / "mode-drift.conf", 0o666)
+    (tmp_path / "secret-drift.conf").write_text("auth_pass s3cr3tPw\n")
+    (tmp_path / "a-directory.conf").mkdir()
+    os.symlink(tmp_path / "mode-drift.conf", tmp_path / "a-link.conf")
+    entries = [
+        *in_place,
+        entry("missing.conf", content="new\n"),
+        entry("no-such-group.conf", content="same\n", group="kha-no-such-group"),
+        entry("a-directory.conf", content="x\n"),
+        entry("a-link.conf", content="m\n"),
+    ]
+    probed = probe(run_module, files=entries, sums=[e["dest"] for e in entries])
+    assert probed.rc == 0, probed.result
+    sums = probed.result["file_sums"]
+    assert sums[str(tmp_path / "missing.conf")] is None and sums[str(tmp_path / "a-link.conf")] is None
+    in_place_sum = sums[in_place[0]["dest"]]
+    assert in_place_sum["mode"] == in_place[0]["mode"] and in_place_sum["owner"] == in_place[0]["owner"]
+    assert in_place_sum["uid"] == os.getuid() and len(in_place_sum["sha1"]) == 40
+    assert differing_files(entries, sums) == probed.result["differing_files"]
+    assert len(probed.result["differing_files"]) == 7
+    unchanged = [e for e in in_place if e["dest"] not in probed.result["differing_files"]]
+    assert len(unchanged) == 2 and differing_files(unchanged, sums) == []
+    # numeric owners and a mode without its leading zero are the same as the names and "0644"
+    ids = {"owner": str(os.getuid()), "group": str(os.getgid())}
+    numeric = [{**e, **ids, "mode": e["mode"].lstrip("0")} for e in unchanged]
+    assert differing_files(numeric, sums) == []
+    # a path the probe was not asked about, and a remote_src (its content is on the node), differ
+    assert differing_files([entry("not-probed.conf", content="x\n")], sums) == [str(tmp_path / "not-probed.conf")]
+    copy = entry("copy.conf", remote_src=in_place[0]["dest"])
+    assert differing_files([copy], {copy["dest"]: in_place_sum}) == [copy["dest"]]
+    assert_secret_free(probed.printed, "s3cr3tPw", "0therPw")
