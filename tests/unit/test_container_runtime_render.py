@@ -187,10 +187,21 @@ def test_docker_version_read_from_real_outputs(output, version):
 def test_layout_follows_the_major_version(version, template):
     write = task("containerd.yml",
                  "Write the containerd configuration and the registry host configurations (hosts.toml)")
-    files = write["kubeadm_ha.cluster.node_files"]["files"]
-    assert "lookup('ansible.builtin.template', __container_runtime_config_template)" in files
-    choice = write["vars"]["__container_runtime_config_template"]
-    assert runtime(__container_runtime_containerd_version=version).expr(choice) == template
+    assert write["kubeadm_ha.cluster.node_files"]["files"] == "{{ __container_runtime_containerd_file_entries }}"
+    role = runtime(__container_runtime_containerd_version=version)
+    assert "lookup('ansible.builtin.template', __container_runtime_config_template)" in role.raw[
+        "__container_runtime_containerd_file_entries"]
+    assert role["__container_runtime_config_template"] == template
+
+
+def test_the_probe_sums_exactly_the_files_the_write_step_writes():
+    """The probe's sums (paths, without rendering) name the dest of every entry the write step gets, in order."""
+    role = runtime(**LAB)
+    paths = role["__container_runtime_containerd_file_paths"]
+    assert paths == ["/etc/containerd/config.toml", "/etc/containerd/certs.d/registry.kha-lab.test/hosts.toml",
+                     "/etc/containerd/certs.d/172.30.0.2:5000/hosts.toml"]
+    entries = role.raw["__container_runtime_containerd_file_entries"]
+    assert "__container_runtime_containerd_config" in entries and "__container_runtime_hosts_files" in entries
 
 
 def test_containerd_1x_config_lab():

@@ -7,6 +7,7 @@ through its mirror (the lab registry).
 
 import json
 import os
+import re
 import subprocess
 import tomllib
 
@@ -183,3 +184,47 @@ def test_check_mode_on_converged_hosts_changes_nothing():
     recap = [line for line in proc.stdout.splitlines() if ": ok=" in line]
     assert len(recap) == 4, recap
     assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+
+
+CONFIG_WRITE = "TASK [kubeadm_ha.cluster.container_runtime : Write the containerd configuration and the registry host configurations"
+
+
+def _converge():
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(["ansible-playbook", "--inventory", inventory, playbook],
+                          capture_output=True, text=True, env=env, check=False)
+
+
+def _node_exec(node, *argv):
+    """A command inside a node's container (molecule/shared/create.yml names them kha-mol-<scenario>-<node>)."""
+    scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "container_runtime").replace("_", "-")
+    container = f"kha-mol-{scenario}-{node}"
+    return subprocess.run(["docker", "exec", container, *argv], capture_output=True, text=True, check=True).stdout
+
+
+def test_drift_is_repaired_on_its_node_only_and_a_converged_node_makes_no_write_call():
+    """The probe returns the checksums of config.toml (whose layout follows the version read in the same call) and of
+    every hosts.toml: an edited config.toml on the containerd 2.1 node (layout v3) and a hosts.toml made 0600 on the
+    bookworm node are repaired there, and only there; the other containerd node skips the write (no module call), and
+    the edited node's containerd is restarted on the repaired file. The next run changes nothing."""
+    config, hosts = "/etc/containerd/config.toml", "/etc/containerd/certs.d/172.30.0.2:5000/hosts.toml"
+    before = {node: _node_exec(node, "sha1sum", config, hosts) for node in sorted(CONTAINERD_NODES)}
+    started = _node_exec("cr-containerd-sid", "systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", "containerd")
+    _node_exec("cr-containerd-sid", "sh", "-c", f"echo '# edited by hand' >>{config}")
+    _node_exec("cr-containerd", "chmod", "0600", hosts)
+    run = _converge()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    task = run.stdout[run.stdout.index(CONFIG_WRITE):]
+    task = task[: task.find("TASK [", 1)]
+    statuses = dict((node, status) for status, node in re.findall(r"^(ok|changed|skipping): \[([^\]]+)\]", task, re.M))
+    assert statuses == {"cr-containerd": "changed", "cr-containerd-sid": "changed",
+                        "cr-containerd-trixie": "skipping", "cr-docker": "skipping"}, task
+    assert {node: _node_exec(node, "sha1sum", config, hosts) for node in sorted(CONTAINERD_NODES)} == before
+    assert _node_exec("cr-containerd", "stat", "-c", "%a", hosts).strip() == "644"
+    restarted = _node_exec("cr-containerd-sid", "systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", "containerd")
+    assert int(restarted) > int(started)
+    again = _converge()
+    recap = [line for line in again.stdout.splitlines() if ": ok=" in line]
+    assert len(recap) == 4 and all("changed=0" in line for line in recap), recap
