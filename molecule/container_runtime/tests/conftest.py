@@ -1,6 +1,12 @@
-"""Print the runtime services' journal next to a failed check (the node's own account of what went wrong)."""
+"""Print the runtime services' journal next to a failed check (the node's own account of what went wrong), and put
+molecule/shared on sys.path (the tests import kha_playbook_run from there)."""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 
 @pytest.hookimpl(hookwrapper=True)

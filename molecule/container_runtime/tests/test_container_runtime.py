@@ -7,11 +7,11 @@ through its mirror (the lab registry).
 
 import json
 import os
-import re
 import subprocess
 import tomllib
 
 import pytest
+from kha_playbook_run import converge, recap, task_statuses
 
 IMAGE = "kha-test/busybox:1"
 SANDBOX = "172.30.0.2:5000/k8s/pause:3.2"  # image repository of the scenario + kubeadm 1.20's pause tag
@@ -175,26 +175,16 @@ def test_cri_dockerd_installed_and_serving_the_socket(docker_host):
 # --- the whole play --------------------------------------------------------------------------------------
 def test_check_mode_on_converged_hosts_changes_nothing():
     """--check --diff on the converged nodes: passes, and reports no change on any host."""
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "--inventory", inventory, playbook],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = converge("--check", "--diff")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    recap = [line for line in proc.stdout.splitlines() if ": ok=" in line]
-    assert len(recap) == 4, recap
-    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+    lines = recap(proc.stdout)
+    assert len(lines) == 4, lines
+    assert all("changed=0" in line and "failed=0" in line for line in lines), lines
 
 
-CONFIG_WRITE = "TASK [kubeadm_ha.cluster.container_runtime : Write the containerd configuration and the registry host configurations"
-
-
-def _converge():
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(["ansible-playbook", "--inventory", inventory, playbook],
-                          capture_output=True, text=True, env=env, check=False)
+CONFIG_WRITE = ("TASK [kubeadm_ha.cluster.container_runtime : "
+                "Write the containerd configuration and the registry host configurations")
+STARTED = ("systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", "containerd")
 
 
 def _node_exec(node, *argv):
@@ -211,20 +201,17 @@ def test_drift_is_repaired_on_its_node_only_and_a_converged_node_makes_no_write_
     the edited node's containerd is restarted on the repaired file. The next run changes nothing."""
     config, hosts = "/etc/containerd/config.toml", "/etc/containerd/certs.d/172.30.0.2:5000/hosts.toml"
     before = {node: _node_exec(node, "sha1sum", config, hosts) for node in sorted(CONTAINERD_NODES)}
-    started = _node_exec("cr-containerd-sid", "systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", "containerd")
+    started = _node_exec("cr-containerd-sid", *STARTED)
     _node_exec("cr-containerd-sid", "sh", "-c", f"echo '# edited by hand' >>{config}")
     _node_exec("cr-containerd", "chmod", "0600", hosts)
-    run = _converge()
+    run = converge()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    task = run.stdout[run.stdout.index(CONFIG_WRITE):]
-    task = task[: task.find("TASK [", 1)]
-    statuses = dict((node, status) for status, node in re.findall(r"^(ok|changed|skipping): \[([^\]]+)\]", task, re.M))
+    statuses = task_statuses(run.stdout, CONFIG_WRITE)
     assert statuses == {"cr-containerd": "changed", "cr-containerd-sid": "changed",
-                        "cr-containerd-trixie": "skipping", "cr-docker": "skipping"}, task
+                        "cr-containerd-trixie": "skipping", "cr-docker": "skipping"}, run.stdout[-3000:]
     assert {node: _node_exec(node, "sha1sum", config, hosts) for node in sorted(CONTAINERD_NODES)} == before
     assert _node_exec("cr-containerd", "stat", "-c", "%a", hosts).strip() == "644"
-    restarted = _node_exec("cr-containerd-sid", "systemctl", "show", "-P", "ActiveEnterTimestampMonotonic", "containerd")
+    restarted = _node_exec("cr-containerd-sid", *STARTED)
     assert int(restarted) > int(started)
-    again = _converge()
-    recap = [line for line in again.stdout.splitlines() if ": ok=" in line]
-    assert len(recap) == 4 and all("changed=0" in line for line in recap), recap
+    lines = recap(converge().stdout)
+    assert len(lines) == 4 and all("changed=0" in line for line in lines), lines

@@ -5,11 +5,8 @@ scripts, see files/build-test-debs.sh). side_effect.yml ran the refusals before 
 both nodes exactly here.
 """
 
-import os
-import re
-import subprocess
-
 import pytest
+from kha_playbook_run import converge, recap, task_statuses
 
 PACKAGES = ("kubelet", "kubeadm", "kubectl")
 VERSION = "1.20.2-1.1"
@@ -65,32 +62,14 @@ def test_upgrade_node_came_from_the_test_packages(host):
 
 def test_check_mode_on_converged_hosts_changes_nothing():
     """--check --diff on the converged nodes: passes, and reports no change on any host."""
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(["ansible-playbook", "--check", "--diff", "--inventory", inventory, playbook],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = converge("--check", "--diff")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    recap = [line for line in proc.stdout.splitlines() if ": ok=" in line]
-    assert len(recap) == 2, recap
-    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+    lines = recap(proc.stdout)
+    assert len(lines) == 2, lines
+    assert all("changed=0" in line and "failed=0" in line for line in lines), lines
 
 
-def _converge():
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(["ansible-playbook", "--inventory", inventory, playbook],
-                          capture_output=True, text=True, env=env, check=False)
-
-
-def _write_statuses(output):
-    """host -> ok/changed/skipping of the repository write task."""
-    banner = "TASK [kubeadm_ha.cluster.kube_packages : Write the repository signing key and the repository definition]"
-    section = output[output.index(banner):]
-    section = section[:section.find("\nTASK [", 1)]
-    return dict((host, status) for status, host in re.findall(r"^(ok|changed|skipping|failed): \[([^\]]+)\]",
-                                                              section, re.M))
+REPO_WRITE = "TASK [kubeadm_ha.cluster.kube_packages : Write the repository signing key and the repository definition]"
 
 
 def test_a_drifted_repository_file_is_repaired_where_it_drifted(host):
@@ -101,11 +80,12 @@ def test_a_drifted_repository_file_is_repaired_where_it_drifted(host):
     listing = "/etc/apt/sources.list.d/kubernetes.list"
     kept = host.file(listing).content_string
     host.run_expect([0], f"echo '# edited by hand' >>{listing}")
-    run = _converge()
+    run = converge()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert _write_statuses(run.stdout) == {"kp-bookworm": "changed", "kp-trixie": "skipping"}, run.stdout[-3000:]
+    statuses = task_statuses(run.stdout, REPO_WRITE)
+    assert statuses == {"kp-bookworm": "changed", "kp-trixie": "skipping"}, run.stdout[-3000:]
     assert host.file(listing).content_string == kept
-    again = _converge()
-    recap = [line for line in again.stdout.splitlines() if ": ok=" in line]
-    assert len(recap) == 2 and all("changed=0" in line for line in recap), recap
-    assert _write_statuses(again.stdout) == {"kp-bookworm": "skipping", "kp-trixie": "skipping"}
+    again = converge()
+    lines = recap(again.stdout)
+    assert len(lines) == 2 and all("changed=0" in line for line in lines), lines
+    assert task_statuses(again.stdout, REPO_WRITE) == {"kp-bookworm": "skipping", "kp-trixie": "skipping"}
