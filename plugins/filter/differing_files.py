@@ -19,11 +19,14 @@ description:
     mode, the owner or the group, or the file is missing or not a regular file.
   - For files whose content the play knows only after the probe (it depends on a version the probe read, or on
     something read from the cluster), so that a role still makes no write call on a node where nothing differs.
+  - Directory entries (C(path), C(mode), C(owner), C(group), as in the C(directories) of
+    M(kubeadm_ha.cluster.node_files)) are compared too, by their mode and owner.
   - An entry whose path was not probed differs, and so does one with C(remote_src) (its content is on the node).
 positional: _input, sums
 options:
   _input:
-    description: The file entries (C(dest), C(content) or C(secret_content), C(mode), C(owner), C(group)).
+    description: The file entries (C(dest), C(content) or C(secret_content), C(mode), C(owner), C(group)) and
+      directory entries (C(path), C(mode), C(owner), C(group)).
     type: list
     elements: dict
     required: true
@@ -42,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The C(dest) of each entry that differs, in the order given.
+  description: The C(dest) (or C(path)) of each entry that differs, in the order given.
   type: list
   elements: str
 """
@@ -52,12 +55,16 @@ from ansible_collections.kubeadm_ha.cluster.plugins.module_utils._node_files imp
 
 
 def differing_files(entries, sums):
-    """The dest of each of ENTRIES that differs from SUMS (node_probe's file_sums)."""
-    if not isinstance(entries, list) or not all(isinstance(entry, dict) and entry.get("dest") for entry in entries):
-        raise AnsibleFilterError(f"differing_files: expects a list of file entries with a dest, got {entries!r}")
+    """The dest (or path) of each of ENTRIES that differs from SUMS (node_probe's file_sums)."""
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) and _where(entry) for entry in entries):
+        raise AnsibleFilterError(f"differing_files: expects a list of entries with a dest or a path, got {entries!r}")
     if not isinstance(sums, dict):
         raise AnsibleFilterError(f"differing_files: expects node_probe's file_sums (a dict), got {type(sums).__name__}")
-    return [entry["dest"] for entry in entries if summary_differs(entry, sums.get(entry["dest"]))]
+    return [_where(entry) for entry in entries if summary_differs(entry, sums.get(_where(entry)))]
+
+
+def _where(entry):
+    return entry.get("dest") or entry.get("path")
 
 
 class FilterModule:

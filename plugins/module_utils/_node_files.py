@@ -87,14 +87,18 @@ def differs(spec):
 
 def summary(path):
     """What the node says of PATH for a comparison made elsewhere (``summary_differs``, on the controller, once the
-    content is known): its SHA-1, mode, owner and group; None when it is missing, a link or not a regular file."""
-    if os.path.islink(path) or not os.path.isfile(path):
+    content is known): its kind (file or directory), mode, owner and group, and a file's SHA-1; None when it is
+    missing, a link, or neither a regular file nor a directory."""
+    if os.path.islink(path) or not (os.path.isfile(path) or os.path.isdir(path)):
         return None
-    with open(path, "rb") as handle:
-        digest = hashlib.sha1(handle.read()).hexdigest()  # noqa: S324 - a checksum, as Ansible's stat gives, not security
+    found = {"kind": "directory", "sha1": None}
+    if os.path.isfile(path):
+        with open(path, "rb") as handle:
+            digest = hashlib.sha1(handle.read()).hexdigest()  # noqa: S324 - a checksum, as Ansible's stat gives
+        found = {"kind": "file", "sha1": digest}
     file_stat = os.stat(path)
     return {
-        "sha1": digest,
+        **found,
         "mode": f"{stat.S_IMODE(file_stat.st_mode):04o}",
         "uid": file_stat.st_uid,
         "gid": file_stat.st_gid,
@@ -111,25 +115,30 @@ def _name(lookup, number):
 
 
 def summary_differs(spec, found):
-    """True when SPEC (a node_files entry with content or secret_content) differs from FOUND (a ``summary``, None for
-    a missing file): the same rule as ``differs``, from a summary instead of the file. A remote_src entry differs (its
-    content is known on the node only), and so does a malformed mode."""
+    """True when SPEC differs from FOUND (a ``summary``, None for a missing path): the rule ``differs`` and node_files
+    follow, from a summary instead of the file. SPEC is a node_files file entry (dest, with content or
+    secret_content) or directory entry (path). A remote_src entry differs (its content is known on the node only),
+    and so does a malformed mode."""
     if found is None or spec.get("remote_src") is not None:
-        return True
-    content = spec.get("content")
-    if content is None:
-        content = spec.get("secret_content")
-    if content is None:
         return True
     try:
         mode = int(str(spec["mode"]), 8)
     except (KeyError, ValueError):
         return True
+    if int(found["mode"], 8) != mode or not (
+        _same_id(str(spec.get("owner") or "root"), found["uid"], found["owner"])
+        and _same_id(str(spec.get("group") or "root"), found["gid"], found["group"])
+    ):
+        return True
+    if spec.get("dest") is None:
+        return found["kind"] != "directory"
+    content = spec.get("content")
+    if content is None:
+        content = spec.get("secret_content")
     return (
-        hashlib.sha1(to_bytes(content, errors="surrogate_or_strict")).hexdigest() != found["sha1"]  # noqa: S324
-        or int(found["mode"], 8) != mode
-        or not _same_id(str(spec.get("owner") or "root"), found["uid"], found["owner"])
-        or not _same_id(str(spec.get("group") or "root"), found["gid"], found["group"])
+        content is None
+        or found["kind"] != "file"
+        or hashlib.sha1(to_bytes(content, errors="surrogate_or_strict")).hexdigest() != found["sha1"]  # noqa: S324
     )
 
 

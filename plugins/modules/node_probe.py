@@ -140,10 +140,10 @@ options:
         default: false
   sums:
     description:
-      - Files whose SHA-1 checksum, mode, owner and group to return (RV(file_sums)), for a file whose content the
-        play knows only after this probe (it follows a version this probe reads, or something read from the cluster).
-        The filter P(kubeadm_ha.cluster.differing_files#filter) compares them with the entries then, by the rule
-        O(files) follows, so that the write is skipped where nothing differs.
+      - Files (and directories) whose SHA-1 checksum, mode, owner and group to return (RV(file_sums)), for a file
+        whose content the play knows only after this probe (it follows a version this probe reads, or something read
+        from the cluster). The filter P(kubeadm_ha.cluster.differing_files#filter) compares them with the entries
+        then, by the rule O(files) follows, so that the write is skipped where nothing differs.
       - Never for a file that holds a secret. No content is returned.
     type: list
     elements: path
@@ -219,12 +219,13 @@ differing_files:
   sample: ["/etc/haproxy/haproxy.cfg"]
 file_sums:
   description:
-    - Each of O(sums) with its C(sha1), C(mode) (four octal digits), C(uid), C(gid), C(owner) and C(group) (names, or
-      V(null) for an ID without a name); V(null) when it is missing, a symbolic link or not a regular file.
+    - Each of O(sums) with its C(kind) (V(file) or V(directory)), C(sha1) (V(null) for a directory), C(mode) (four
+      octal digits), C(uid), C(gid), C(owner) and C(group) (names, or V(null) for an ID without a name); V(null) when
+      it is missing, a symbolic link, or neither a regular file nor a directory.
   returned: always
   type: dict
-  sample: {"/etc/containerd/config.toml": {"sha1": "0a4d55a8d778e5022fab701977c5d840bbc486d0", "mode": "0644",
-           "uid": 0, "gid": 0, "owner": "root", "group": "root"}}
+  sample: {"/etc/containerd/config.toml": {"kind": "file", "sha1": "0a4d55a8d778e5022fab701977c5d840bbc486d0",
+           "mode": "0644", "uid": 0, "gid": 0, "owner": "root", "group": "root"}}
 found:
   description: For each of O(find), in its order, the sorted paths of the files it found.
   returned: always

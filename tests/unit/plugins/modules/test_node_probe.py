@@ -207,3 +207,27 @@ def test_file_sums_compared_on_the_controller_agree_with_the_probe(tmp_path, run
     copy = entry("copy.conf", remote_src=in_place[0]["dest"])
     assert differing_files([copy], {copy["dest"]: in_place_sum}) == [copy["dest"]]
     assert_secret_free(probed.printed, "s3cr3tPw", "0therPw")
+
+
+def test_directory_sums_are_compared_by_mode_and_owner(tmp_path, run_module):
+    """Directory entries (node_files' directories) compare by kind, mode and owner; a file is not a directory."""
+    import grp
+    import pwd
+
+    from ansible_collections.kubeadm_ha.cluster.plugins.filter.differing_files import differing_files
+
+    owner, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    (tmp_path / "in-place").mkdir(mode=0o755)
+    os.chmod(tmp_path / "in-place", 0o755)
+    (tmp_path / "drifted").mkdir()
+    os.chmod(tmp_path / "drifted", 0o777)
+    (tmp_path / "a-file").write_text("x\n")
+    paths = [str(tmp_path / name) for name in ("in-place", "drifted", "a-file", "missing")]
+    probed = probe(run_module, sums=paths)
+    assert probed.rc == 0, probed.result
+    sums = probed.result["file_sums"]
+    assert sums[paths[0]]["kind"] == "directory" and sums[paths[0]]["sha1"] is None and sums[paths[0]]["mode"] == "0755"
+    entries = [{"path": path, "mode": "0755", "owner": owner, "group": group} for path in paths]
+    assert differing_files(entries, sums) == paths[1:]
+    # a file entry on a directory differs as well
+    assert differing_files([{"dest": paths[0], "content": "x\n", "mode": "0755"}], sums) == [paths[0]]
