@@ -195,10 +195,12 @@ def test_layout_follows_the_major_version(version, template):
 
 
 def test_the_probe_sums_exactly_the_files_the_write_step_writes():
-    """The probe's sums (paths, without rendering) name the dest of every entry the write step gets, in order."""
+    """The probe's sums (paths, without rendering) name the directories and the dest of every entry the write step
+    gets, in order."""
     role = runtime(**LAB)
     paths = role["__container_runtime_containerd_file_paths"]
-    assert paths == ["/etc/containerd/config.toml", "/etc/containerd/certs.d/registry.kha-lab.test/hosts.toml",
+    assert paths == ["/etc/containerd", "/etc/containerd/certs.d", "/etc/containerd/config.toml",
+                     "/etc/containerd/certs.d/registry.kha-lab.test/hosts.toml",
                      "/etc/containerd/certs.d/172.30.0.2:5000/hosts.toml"]
     entries = role.raw["__container_runtime_containerd_file_entries"]
     assert "__container_runtime_containerd_config" in entries and "__container_runtime_hosts_files" in entries

@@ -196,9 +196,10 @@ def _node_exec(node, *argv):
 
 def test_drift_is_repaired_on_its_node_only_and_a_converged_node_makes_no_write_call():
     """The probe returns the checksums of config.toml (whose layout follows the version read in the same call) and of
-    every hosts.toml: an edited config.toml on the containerd 2.1 node (layout v3) and a hosts.toml made 0600 on the
-    bookworm node are repaired there, and only there; the other containerd node skips the write (no module call), and
-    the edited node's containerd is restarted on the repaired file. The next run changes nothing."""
+    every hosts.toml, and the modes of their directories: an edited config.toml on the containerd 2.1 node (layout v3)
+    and a hosts.toml made 0600 on the bookworm node are repaired there, and only there; the trixie node skips the
+    write (no module call), and the edited node's containerd is restarted on the repaired file. Then certs.d made 0700
+    on the trixie node is repaired there only. The next run changes nothing."""
     config, hosts = "/etc/containerd/config.toml", "/etc/containerd/certs.d/172.30.0.2:5000/hosts.toml"
     before = {node: _node_exec(node, "sha1sum", config, hosts) for node in sorted(CONTAINERD_NODES)}
     started = _node_exec("cr-containerd-sid", *STARTED)
@@ -213,5 +214,13 @@ def test_drift_is_repaired_on_its_node_only_and_a_converged_node_makes_no_write_
     assert _node_exec("cr-containerd", "stat", "-c", "%a", hosts).strip() == "644"
     restarted = _node_exec("cr-containerd-sid", *STARTED)
     assert int(restarted) > int(started)
+    # a directory's mode alone is drift too
+    _node_exec("cr-containerd-trixie", "chmod", "0700", "/etc/containerd/certs.d")
+    run = converge()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    statuses = task_statuses(run.stdout, CONFIG_WRITE)
+    assert statuses == {"cr-containerd": "skipping", "cr-containerd-sid": "skipping",
+                        "cr-containerd-trixie": "changed", "cr-docker": "skipping"}, run.stdout[-3000:]
+    assert _node_exec("cr-containerd-trixie", "stat", "-c", "%a", "/etc/containerd/certs.d").strip() == "755"
     lines = recap(converge().stdout)
     assert len(lines) == 4 and all("changed=0" in line for line in lines), lines
