@@ -89,14 +89,18 @@ def summary(path):
     """What the node says of PATH for a comparison made elsewhere (``summary_differs``, on the controller, once the
     content is known): its kind (file or directory), mode, owner and group, and a file's SHA-1; None when it is
     missing, a link, or neither a regular file nor a directory."""
-    if os.path.islink(path) or not (os.path.isfile(path) or os.path.isdir(path)):
+    try:
+        file_stat = os.lstat(path)
+    except OSError:
         return None
-    found = {"kind": "directory", "sha1": None}
-    if os.path.isfile(path):
+    if stat.S_ISREG(file_stat.st_mode):
         with open(path, "rb") as handle:
             digest = hashlib.sha1(handle.read()).hexdigest()  # noqa: S324 - a checksum, as Ansible's stat gives
         found = {"kind": "file", "sha1": digest}
-    file_stat = os.stat(path)
+    elif stat.S_ISDIR(file_stat.st_mode):
+        found = {"kind": "directory", "sha1": None}
+    else:
+        return None
     return {
         **found,
         "mode": f"{stat.S_IMODE(file_stat.st_mode):04o}",
